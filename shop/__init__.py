@@ -1,0 +1,83 @@
+"""The store's application factory."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from shop.config import Config, ConfigError, ProductionConfig, config_for_environment
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config: type[Config] | None = None, overrides: dict | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, CLI, error pages.
+
+    `config` is a Config class (default: the one SHOP_ENV names); `overrides` replaces
+    single settings on top of it (tests pass their database URL this way).
+    """
+    project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(project_root, "instance"),
+        template_folder=os.path.join(project_root, "templates"),
+        static_folder=os.path.join(project_root, "static"),
+    )
+    _load_config(app, config or config_for_environment(), overrides or {})
+
+    from shop import db_setup
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    db_setup.check_database_url(url)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = db_setup.engine_options_for(
+        url, app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    )
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from shop import cli, errors, templating
+
+    templating.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _load_config(app: Flask, config: type[Config], overrides: dict) -> None:
+    app.config.from_object(config)
+    app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "shop.db"
+        )
+    if issubclass(config, ProductionConfig):
+        ProductionConfig.validate(app.config)
+
+
+def _init_extensions(app: Flask) -> None:
+    from shop.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(__file__), "migrations"),
+        render_as_batch=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+
+    # Import every model module so metadata (and Alembic's autogenerate) sees all tables.
+    from shop import models  # noqa: F401
+    from shop.admin import auth  # noqa: F401  (registers the staff user loader)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from shop.catalog.views import bp as catalog_bp
+
+    app.register_blueprint(catalog_bp)

@@ -1,0 +1,1 @@
+"""The staff back office: accounts, roles, and (later) one module per area."""

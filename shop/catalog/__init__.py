@@ -1,0 +1,1 @@
+"""The catalogue: products, variants, bundles, stock; product pages and product JSON."""

@@ -1,0 +1,83 @@
+"""Command-line tools: seed the demo store, create staff, check the database."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from shop.extensions import db
+
+F = TypeVar("F", bound=Callable)
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def database_errors_as_messages(command: F) -> F:
+    """Turn an unreachable or un-migrated database into one line naming the setting."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as error:
+            from flask import current_app
+
+            url = _safe_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise click.ClickException(
+                f"cannot use the database at DATABASE_URL={url}: {reason} "
+                "(is the server running, and has `flask --app wsgi db upgrade` been run?)"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.command("check-db")
+@database_errors_as_messages
+def check_db_command() -> None:
+    """Connect to the configured database and say so, or explain why not."""
+    db.session.execute(text("SELECT 1"))
+    from flask import current_app
+
+    click.echo(f"database reachable: {_safe_url(current_app.config['SQLALCHEMY_DATABASE_URI'])}")
+
+
+@click.command("seed-demo")
+@database_errors_as_messages
+def seed_demo_command() -> None:
+    """Load the demo store (idempotent: existing rows are kept as they are)."""
+    from shop.demo import seed_demo
+
+    report = seed_demo()
+    for line in report:
+        click.echo(line)
+
+
+@click.command("create-staff")
+@click.argument("email")
+@click.option("--role", required=True, help="owner, merchandiser, editor or fulfilment")
+@click.password_option("--password", prompt="Password", help="prompted when omitted")
+@database_errors_as_messages
+def create_staff_command(email: str, role: str, password: str) -> None:
+    """Create a staff account; the password is prompted twice and never echoed."""
+    from shop.admin.service import StaffAccountError, create_staff
+
+    try:
+        staff = create_staff(email, role, password)
+    except StaffAccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {staff.role} account for {staff.email}")
+
+
+def init_app(app: Flask) -> None:
+    for command in (check_db_command, seed_demo_command, create_staff_command):
+        app.cli.add_command(command)

@@ -1,0 +1,101 @@
+"""Configuration read from the environment, in one place.
+
+Every setting a deployment may change comes from an environment variable; nothing
+secret is ever written in the code. `TestConfig` and `ProductionConfig` adjust the
+defaults for their setting.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+# The key the development server falls back on. Production refuses to start with it.
+INSECURE_DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused in production
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the setting."""
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+class Config:
+    """Defaults for development: SQLite under instance/, the offline demo payments."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or INSECURE_DEV_SECRET_KEY
+    # None means "a SQLite file in the instance folder", resolved by create_app.
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    STORE_NAME = os.environ.get("STORE_NAME", "The Current Edit")
+    STORE_CURRENCY = os.environ.get("STORE_CURRENCY", "USD")
+    STORE_LOCALE = os.environ.get("STORE_LOCALE", "en_US")
+    # Canonical links, the sitemap and e-mails need an absolute address.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "The Current Edit <orders@thecurrentedit.test>")
+
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    CART_COOKIE_NAME = "cart"
+    CART_COOKIE_MAX_AGE = int(timedelta(days=60).total_seconds())
+    MAX_LINE_QUANTITY = 10
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+    TESTING = False
+    DEBUG = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or None
+    RATELIMIT_ENABLED = False
+    PUBLIC_BASE_URL = "http://localhost"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def validate(cls, settings: dict) -> None:
+        """Refuse to serve real shoppers with a guessable session key."""
+        key = settings.get("SECRET_KEY") or ""
+        if key == INSECURE_DEV_SECRET_KEY or len(key) < 32:
+            raise ConfigError(
+                "SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (for example: python -c 'import secrets; "
+                "print(secrets.token_hex(32))')"
+            )
+
+
+def config_for_environment() -> type[Config]:
+    """Pick the config class named by SHOP_ENV (development by default)."""
+    name = os.environ.get("SHOP_ENV", "development").lower()
+    return {"production": ProductionConfig, "testing": TestConfig}.get(name, Config)

@@ -1,0 +1,60 @@
+"""Connection settings that make SQLite a safe default and PostgreSQL resilient."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from shop.config import ConfigError
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, _connection_record) -> None:
+    """Foreign keys on (SQLite leaves them off), WAL so readers never block the writer,
+    and a busy timeout so a second writer waits instead of failing at once."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+def check_database_url(url: str) -> None:
+    """Refuse a malformed DATABASE_URL with a sentence that names the setting."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"DATABASE_URL is not a valid database URL: {url!r} "
+            "(expected e.g. sqlite:///instance/shop.db or "
+            "postgresql+psycopg://user:password@host:5432/dbname)"
+        ) from None
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise ConfigError(
+            f"DATABASE_URL names an unsupported database {parsed.get_backend_name()!r}; "
+            "use sqlite or postgresql+psycopg"
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        raise ConfigError(
+            "DATABASE_URL must use the psycopg driver for PostgreSQL: "
+            "postgresql+psycopg://user:password@host:5432/dbname"
+        )
+
+
+def engine_options_for(url: str, base: dict) -> dict:
+    options = dict(base)
+    if make_url(url).get_backend_name() == "sqlite":
+        # Pre-ping is for server connections that can drop; a file never does.
+        options.pop("pool_pre_ping", None)
+    return options
