@@ -1,0 +1,1 @@
+"""Promotions: pure rules and engine (rules.py, engine.py), plus rows and their loader."""
