@@ -78,6 +78,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
 
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(cart_bp)

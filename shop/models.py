@@ -1,6 +1,17 @@
 """Imports every model module, so metadata knows every table (migrations, tests)."""
 
 from shop.admin.models import StaffUser
+from shop.cart.models import Cart, CartLine
 from shop.catalog.models import BundleComponent, Product, ProductImage, Variant
+from shop.promotions.models import Promotion
 
-__all__ = ["BundleComponent", "Product", "ProductImage", "StaffUser", "Variant"]
+__all__ = [
+    "BundleComponent",
+    "Cart",
+    "CartLine",
+    "Product",
+    "ProductImage",
+    "Promotion",
+    "StaffUser",
+    "Variant",
+]

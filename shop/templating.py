@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from shop.markdown import render_markdown
 from shop.money import format_money
 
 
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
         return static_prefix + path.lstrip("/")
 
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -30,3 +32,10 @@ def init_app(app: Flask) -> None:
             "store_name": current_app.config["STORE_NAME"],
             "store_tagline": "Independent skincare reviews by experts who test everything.",
         }
+
+
+def store_money_formatter():
+    """Minor units to display text in the store's currency and locale."""
+    currency = current_app.config["STORE_CURRENCY"]
+    locale = current_app.config["STORE_LOCALE"]
+    return lambda amount: format_money(amount, currency, locale)

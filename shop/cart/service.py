@@ -1,0 +1,330 @@
+"""Cart operations and cart pricing.
+
+Every write validates against the catalogue (the variant exists and is for sale, the
+stock is there, the quantity is sane), then re-prices the cart through the pure
+promotions engine and remembers which gifts it showed. Prices and gifts are computed
+here, on the server, from the catalogue: nothing a request sends is taken as a price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from shop.cart.models import Cart, CartLine
+from shop.catalog.models import BundleComponent, Product, Variant
+from shop.catalog.service import available_quantity, stock_movements
+from shop.extensions import db
+from shop.promotions.engine import CodeResult, CodeStatus, PricedCart, price_cart
+from shop.promotions.loader import load_rules
+from shop.promotions.rules import CartLineInput, ShopperContext, normalize_code
+from shop.timeutil import utcnow
+
+MAX_LINE_QUANTITY = 10
+MAX_CART_LINES = 50
+MAX_CODES = 5
+
+
+class CartError(Exception):
+    """A cart change that cannot be made; `status` is the HTTP status it maps to."""
+
+    status = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownVariantError(CartError):
+    status = 404
+
+
+class StockError(CartError):
+    status = 422
+
+
+class QuantityError(CartError):
+    status = 422
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _cart_query():
+    return select(Cart).options(
+        selectinload(Cart.lines)
+        .selectinload(CartLine.variant)
+        .options(
+            selectinload(Variant.product).selectinload(Product.images),
+            selectinload(Variant.components).selectinload(BundleComponent.component_variant),
+        )
+    )
+
+
+def find_cart(token: str | None) -> Cart | None:
+    if not token:
+        return None
+    return db.session.scalar(_cart_query().where(Cart.token == token))
+
+
+def count_items(token: str | None) -> int:
+    """The header's count: the shopper's own units, one light query."""
+    if not token:
+        return 0
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(CartLine.quantity), 0))
+        .join(Cart, Cart.id == CartLine.cart_id)
+        .where(Cart.token == token)
+    )
+    return int(total or 0)
+
+
+def new_cart() -> Cart:
+    cart = Cart(codes=[], declined_gift_rule_ids=[], gift_rule_ids=[])
+    db.session.add(cart)
+    return cart
+
+
+# --------------------------------------------------------------------------- pricing
+
+
+@dataclass(frozen=True)
+class CartPricing:
+    """A priced cart plus the catalogue rows its lines (gift lines too) stand for."""
+
+    cart: Cart | None
+    priced: PricedCart
+    variants: dict[int, Variant] = field(default_factory=dict)
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.priced.lines if not line.is_gift)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.priced.lines
+
+    def code_result(self, code: str) -> CodeResult | None:
+        wanted = normalize_code(code)
+        for result in self.priced.code_results:
+            if normalize_code(result.code) == wanted:
+                return result
+        return None
+
+
+def line_inputs(cart: Cart | None) -> list[CartLineInput]:
+    if cart is None:
+        return []
+    return [
+        CartLineInput(
+            key=line.key,
+            variant_id=line.variant_id,
+            product_id=line.variant.product_id,
+            title=_line_title(line.variant),
+            quantity=line.quantity,
+            unit_price=line.variant.price,
+        )
+        for line in cart.lines
+    ]
+
+
+def _line_title(variant: Variant) -> str:
+    if variant.option_value:
+        return f"{variant.product.title} - {variant.option_value}"
+    return variant.product.title
+
+
+def price(
+    cart: Cart | None,
+    format_money: Callable[[int], str],
+    now: datetime | None = None,
+    is_first_order: bool | None = None,
+) -> CartPricing:
+    """Price the cart under the promotions that apply now. Reads only."""
+    inputs = line_inputs(cart)
+    context = ShopperContext(
+        entered_codes=tuple(cart.codes) if cart else (),
+        declined_gift_rule_ids=frozenset(cart.declined_gift_rule_ids) if cart else frozenset(),
+        previous_gift_rule_ids=frozenset(cart.gift_rule_ids) if cart else frozenset(),
+        is_first_order=is_first_order,
+    )
+    priced = price_cart(inputs, load_rules(inputs), context, now or utcnow(), format_money)
+    variants = {line.variant_id: line.variant for line in cart.lines} if cart else {}
+    gift_ids = [line.variant_id for line in priced.lines if line.variant_id not in variants]
+    if gift_ids:
+        for variant in db.session.scalars(
+            select(Variant)
+            .where(Variant.id.in_(gift_ids))
+            .options(selectinload(Variant.product).selectinload(Product.images))
+        ):
+            variants[variant.id] = variant
+    return CartPricing(cart, priced, variants)
+
+
+def remember_gifts(pricing: CartPricing) -> bool:
+    """Store which gifts the shopper was just shown; True when that changed.
+
+    The next pricing compares against this to say "your gift was removed because...".
+    """
+    cart = pricing.cart
+    if cart is None:
+        return False
+    shown = sorted({line.gift_rule_id for line in pricing.priced.lines if line.gift_rule_id})
+    if shown == sorted(cart.gift_rule_ids or []):
+        return False
+    cart.gift_rule_ids = shown
+    return True
+
+
+def price_and_remember(cart: Cart | None, format_money: Callable[[int], str]) -> CartPricing:
+    """Price, and if the gifts shown changed (a promotion ended, stock ran out) store
+    that, so the notice about it is given once."""
+    pricing = price(cart, format_money)
+    if remember_gifts(pricing):
+        db.session.commit()
+    return pricing
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _purchasable_variant(variant_id: int) -> Variant:
+    variant = db.session.scalar(
+        select(Variant)
+        .where(Variant.id == variant_id)
+        .options(
+            selectinload(Variant.product),
+            selectinload(Variant.components).selectinload(BundleComponent.component_variant),
+        )
+    )
+    if variant is None or not variant.is_active or not variant.product.is_purchasable:
+        raise UnknownVariantError("That product is not available.")
+    return variant
+
+
+def _check_quantity(quantity: int) -> None:
+    if quantity < 0:
+        raise QuantityError("Quantity cannot be negative.")
+    if quantity > MAX_LINE_QUANTITY:
+        raise QuantityError(f"You can buy at most {MAX_LINE_QUANTITY} of one item per order.")
+
+
+def _check_stock(cart: Cart, changed: Variant, quantity: int) -> None:
+    """Would the cart, with `changed` at `quantity`, need more than the shelves hold?
+
+    Demand is added up per stocked variant, so a bundle and its parts bought
+    separately draw on the same units.
+    """
+    demand: dict[int, int] = {}
+    shelf: dict[int, int] = {}
+    wanted = [(line.variant, line.quantity) for line in cart.lines if line.variant_id != changed.id]
+    wanted.append((changed, quantity))
+    for variant, units in wanted:
+        for stocked_id, needed in stock_movements(variant, units):
+            demand[stocked_id] = demand.get(stocked_id, 0) + needed
+        for part in variant.components or []:
+            shelf[part.component_variant_id] = part.component_variant.stock
+        if not variant.components:
+            shelf[variant.id] = variant.stock
+    if any(demand[vid] > shelf.get(vid, 0) for vid in demand):
+        available = available_quantity(changed)
+        title = changed.product.title
+        if available <= 0:
+            raise StockError(f"{title} is sold out.")
+        raise StockError(f"Only {available} of {title} available; your cart already has enough.")
+
+
+def add_item(cart: Cart, variant_id: int, quantity: int) -> CartLine:
+    """Add units of a variant; the line is merged with an existing one."""
+    if quantity < 1:
+        raise QuantityError("Quantity must be at least 1.")
+    variant = _purchasable_variant(variant_id)
+    line = next((line for line in cart.lines if line.variant_id == variant.id), None)
+    new_quantity = (line.quantity if line else 0) + quantity
+    _check_quantity(new_quantity)
+    _check_stock(cart, variant, new_quantity)
+    if line is None:
+        if len(cart.lines) >= MAX_CART_LINES:
+            raise QuantityError("Your cart is full.")
+        line = CartLine(variant=variant, quantity=new_quantity)
+        cart.lines.append(line)
+    else:
+        line.quantity = new_quantity
+    return line
+
+
+def change_item(cart: Cart, line_key: str, quantity: int) -> None:
+    """Set a line's quantity; 0 removes it. Gift lines belong to the store."""
+    if line_key.startswith("gift-"):
+        raise QuantityError(
+            "The free gift is added by the store and cannot be changed; you can decline it."
+        )
+    line = next((line for line in cart.lines if line.key == line_key), None)
+    if line is None:
+        raise UnknownVariantError("That item is not in your cart.")
+    _check_quantity(quantity)
+    if quantity == 0:
+        cart.lines.remove(line)
+        return
+    if quantity > line.quantity:
+        _check_stock(cart, _purchasable_variant(line.variant_id), quantity)
+    line.quantity = quantity
+
+
+def clear(cart: Cart) -> None:
+    cart.lines.clear()
+    cart.codes = []
+
+
+def decline_gift(cart: Cart, rule_id: int) -> None:
+    if rule_id not in cart.declined_gift_rule_ids:
+        cart.declined_gift_rule_ids = [*cart.declined_gift_rule_ids, rule_id]
+
+
+def accept_gift(cart: Cart, rule_id: int) -> None:
+    cart.declined_gift_rule_ids = [r for r in cart.declined_gift_rule_ids if r != rule_id]
+
+
+def apply_code(cart: Cart, code: str, format_money: Callable[[int], str]) -> CodeResult:
+    """Try a code. It is kept only when it applies, or will once the cart qualifies."""
+    typed = code.strip()
+    if not typed:
+        return CodeResult(code="", status=CodeStatus.UNKNOWN, message="Please enter a code.")
+    if len(typed) > 40:
+        return CodeResult(
+            code=typed[:40], status=CodeStatus.UNKNOWN, message="That code is not recognised."
+        )
+    if any(normalize_code(c) == normalize_code(typed) for c in cart.codes):
+        pricing = price(cart, format_money)
+        return pricing.code_result(typed) or CodeResult(typed, CodeStatus.APPLIED, "")
+    if len(cart.codes) >= MAX_CODES:
+        return CodeResult(
+            typed, CodeStatus.NOT_COMBINABLE, f"At most {MAX_CODES} codes can be used on one order."
+        )
+    cart.codes = [*cart.codes, typed]
+    result = price(cart, format_money).code_result(typed)
+    if result is None or result.status not in (CodeStatus.APPLIED, CodeStatus.CONDITIONS_NOT_MET):
+        cart.codes = [c for c in cart.codes if c != typed]
+    return result or CodeResult(typed, CodeStatus.UNKNOWN, "That code is not recognised.")
+
+
+def remove_code(cart: Cart, code: str) -> None:
+    cart.codes = [c for c in cart.codes if normalize_code(c) != normalize_code(code)]
+
+
+def save(cart: Cart, format_money: Callable[[int], str]) -> CartPricing:
+    """Flush a change, re-price, remember the gifts shown, commit; return the pricing."""
+    db.session.flush()  # new lines get their ids; the in-memory collection is current
+    pricing = price(cart, format_money)
+    remember_gifts(pricing)
+    db.session.commit()
+    return pricing
+
+
+def discard_changes() -> None:
+    """Undo unsaved cart edits after a refused change, so nothing half-done is kept."""
+    db.session.rollback()

@@ -1,0 +1,377 @@
+"""Cart pages (forms and redirects, no JavaScript needed) and the JSON cart API.
+
+The cart is found by a signed cookie holding its token; a cart row is only created
+when a shopper first adds something, so browsing writes nothing.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from shop.cart import service
+from shop.cart.models import Cart
+from shop.cart.serializers import cart_to_dict, line_to_dict
+from shop.errors import json_error
+from shop.promotions import messages
+from shop.promotions.loader import load_rules
+from shop.templating import store_money_formatter
+from shop.timeutil import utcnow
+
+bp = Blueprint("cart", __name__)
+
+
+# ------------------------------------------------------------------ cookie and cart
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="cart-token")
+
+
+def cart_token() -> str | None:
+    """The token from the signed cookie; a forged or garbled cookie counts as none."""
+    raw = request.cookies.get(current_app.config["CART_COOKIE_NAME"])
+    if not raw:
+        return None
+    try:
+        token = _serializer().loads(raw)
+    except BadSignature:
+        return None
+    return token if isinstance(token, str) else None
+
+
+def current_cart() -> Cart | None:
+    if "cart" not in g:
+        g.cart = service.find_cart(cart_token())
+    return g.cart
+
+
+def current_or_new_cart() -> Cart:
+    cart = current_cart()
+    if cart is None:
+        cart = g.cart = service.new_cart()
+    return cart
+
+
+def current_pricing() -> service.CartPricing:
+    """The shopper's priced cart, computed once per request."""
+    if "cart_pricing" not in g:
+        g.cart_pricing = service.price_and_remember(current_cart(), store_money_formatter())
+    return g.cart_pricing
+
+
+@bp.before_app_request
+def _forget_previous_cart() -> None:
+    """`g` outlives a request when an app context was already pushed (tests, CLI);
+    the cart found for one request must never serve another."""
+    g.pop("cart", None)
+    g.pop("cart_pricing", None)
+
+
+@bp.after_app_request
+def _keep_cart_cookie(response):
+    """Persist the cart cookie when this request created or used a cart."""
+    cart = g.get("cart")
+    if cart is not None and cart.token:
+        response.set_cookie(
+            current_app.config["CART_COOKIE_NAME"],
+            _serializer().dumps(cart.token),
+            max_age=current_app.config["CART_COOKIE_MAX_AGE"],
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
+    return response
+
+
+@bp.app_context_processor
+def _cart_context() -> dict:
+    """Header count and announcement bar on every page."""
+
+    def announcement() -> str | None:
+        now = utcnow()
+        pricing = current_pricing() if cart_token() else None
+        rules = load_rules(service.line_inputs(pricing.cart) if pricing else [])
+        return messages.announcement(
+            rules, pricing.priced if pricing else None, now, store_money_formatter()
+        )
+
+    return {
+        "cart_item_count": service.count_items(cart_token()),
+        "announcement": announcement(),
+        "cart_pricing": current_pricing,
+    }
+
+
+# ------------------------------------------------------------------ input parsing
+
+
+class BadRequestInput(ValueError):
+    """A request field is missing or of the wrong type; the message says which."""
+
+
+def _payload() -> dict:
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise BadRequestInput("The request body must be a JSON object.")
+        return body
+    return request.form.to_dict()
+
+
+def _int_field(payload: dict, name: str, default: int | None = None) -> int:
+    value = payload.get(name, default)
+    if value is None or value == "":
+        if default is not None:
+            return default
+        raise BadRequestInput(f"'{name}' is required.")
+    if isinstance(value, (bool, float)):
+        raise BadRequestInput(f"'{name}' must be a whole number.")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise BadRequestInput(f"'{name}' must be a whole number.") from None
+    if abs(number) > 1_000_000:
+        raise BadRequestInput(f"'{name}' is out of range.")
+    return number
+
+
+def _str_field(payload: dict, name: str) -> str:
+    value = payload.get(name)
+    if value is None:
+        raise BadRequestInput(f"'{name}' is required.")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadRequestInput(f"'{name}' must be text.")
+    return str(value).strip()[:80]
+
+
+def _json_cart(pricing: service.CartPricing) -> dict:
+    return cart_to_dict(
+        pricing,
+        current_app.config["STORE_CURRENCY"],
+        lambda handle: url_for("catalog.product_page", handle=handle),
+        lambda path: url_for("static", filename=path),
+    )
+
+
+def _json_line(pricing: service.CartPricing, key: str) -> dict:
+    for line in pricing.priced.lines:
+        if line.key == key:
+            return line_to_dict(
+                line,
+                pricing,
+                lambda handle: url_for("catalog.product_page", handle=handle),
+                lambda path: url_for("static", filename=path),
+            )
+    return {}
+
+
+def _safe_return_path(target: str | None, fallback: str) -> str:
+    """Only same-site paths: never redirect a shopper to another host."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return fallback
+    return target
+
+
+def _flash_outcome(pricing: service.CartPricing) -> None:
+    for notice in pricing.priced.notices:
+        flash(notice.message, "notice")
+
+
+# ------------------------------------------------------------------ JSON API
+
+
+@bp.get("/cart.js")
+def cart_json():
+    return jsonify(_json_cart(current_pricing()))
+
+
+@bp.post("/cart/add.js")
+def add_json():
+    try:
+        payload = _payload()
+        items = payload.get("items")
+        if items is None:
+            items = [payload]
+        if not isinstance(items, list) or not items or len(items) > 20:
+            raise BadRequestInput("'items' must be a list of 1 to 20 items.")
+        requested = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise BadRequestInput("Each item must be an object with 'id' and 'quantity'.")
+            requested.append((_int_field(item, "id"), _int_field(item, "quantity", 1)))
+    except BadRequestInput as error:
+        return json_error(400, "Bad Request", str(error))
+    cart = current_or_new_cart()
+    try:
+        for variant_id, quantity in requested:
+            service.add_item(cart, variant_id, quantity)
+    except service.CartError as error:
+        service.discard_changes()
+        return json_error(error.status, "Cart Error", error.message)
+    pricing = service.save(cart, store_money_formatter())
+    g.cart_pricing = pricing
+    added = [_json_line(pricing, str(variant_id)) for variant_id, _ in requested]
+    body = {"items": added} if "items" in payload else dict(added[0])
+    body["notices"] = _json_cart(pricing)["notices"]
+    return jsonify(body)
+
+
+@bp.post("/cart/change.js")
+def change_json():
+    try:
+        payload = _payload()
+        quantity = _int_field(payload, "quantity")
+        cart = current_cart()
+        if "line" in payload:
+            index = _int_field(payload, "line")
+            lines = current_pricing().priced.lines
+            if not 1 <= index <= len(lines):
+                return json_error(404, "Not Found", "There is no such line in your cart.")
+            key = lines[index - 1].key
+        else:
+            key = _str_field(payload, "id")
+    except BadRequestInput as error:
+        return json_error(400, "Bad Request", str(error))
+    if cart is None:
+        return json_error(404, "Not Found", "That item is not in your cart.")
+    try:
+        service.change_item(cart, key, quantity)
+    except service.CartError as error:
+        service.discard_changes()
+        return json_error(error.status, "Cart Error", error.message)
+    g.cart_pricing = service.save(cart, store_money_formatter())
+    return jsonify(_json_cart(g.cart_pricing))
+
+
+@bp.post("/cart/clear.js")
+def clear_json():
+    cart = current_cart()
+    if cart is not None:
+        service.clear(cart)
+        g.cart_pricing = service.save(cart, store_money_formatter())
+    return jsonify(_json_cart(current_pricing()))
+
+
+# ------------------------------------------------------------------ pages and forms
+
+
+@bp.get("/cart")
+def cart_page():
+    return render_template("cart/cart.html", pricing=current_pricing())
+
+
+@bp.post("/cart/add")
+def add_form():
+    back = _safe_return_path(request.form.get("return_to"), url_for("cart.cart_page"))
+    try:
+        variant_id = _int_field(request.form, "id")
+        quantity = _int_field(request.form, "quantity", 1)
+    except BadRequestInput:
+        flash("Please choose an option and a quantity.", "error")
+        return redirect(back)
+    cart = current_or_new_cart()
+    try:
+        line = service.add_item(cart, variant_id, quantity)
+    except service.CartError as error:
+        service.discard_changes()
+        flash(error.message, "error")
+        return redirect(back)
+    title = line.variant.product.title
+    pricing = service.save(cart, store_money_formatter())
+    flash(f"Added {title} to your cart.", "success")
+    _flash_outcome(pricing)
+    return redirect(url_for("cart.cart_page"))
+
+
+@bp.post("/cart/change")
+def change_form():
+    cart = current_cart()
+    try:
+        key = _str_field(request.form, "key")
+        quantity = _int_field(request.form, "quantity")
+    except BadRequestInput:
+        flash("Please enter a whole number of items.", "error")
+        return redirect(url_for("cart.cart_page"))
+    if cart is None:
+        flash("Your cart is empty.", "error")
+        return redirect(url_for("cart.cart_page"))
+    try:
+        service.change_item(cart, key, quantity)
+    except service.CartError as error:
+        service.discard_changes()
+        flash(error.message, "error")
+        return redirect(url_for("cart.cart_page"))
+    pricing = service.save(cart, store_money_formatter())
+    flash("Removed from your cart." if quantity == 0 else "Cart updated.", "success")
+    _flash_outcome(pricing)
+    return redirect(url_for("cart.cart_page"))
+
+
+@bp.post("/cart/clear")
+def clear_form():
+    cart = current_cart()
+    if cart is not None:
+        service.clear(cart)
+        service.save(cart, store_money_formatter())
+    flash("Your cart is now empty.", "success")
+    return redirect(url_for("cart.cart_page"))
+
+
+@bp.post("/cart/code")
+def apply_code_form():
+    code = (request.form.get("code") or "")[:80]
+    cart = current_or_new_cart()
+    result = service.apply_code(cart, code, store_money_formatter())
+    service.save(cart, store_money_formatter())
+    applied = str(result.status) == "applied"
+    flash(result.message, "success" if applied else "error")
+    return redirect(url_for("cart.cart_page"))
+
+
+@bp.post("/cart/code/remove")
+def remove_code_form():
+    cart = current_cart()
+    if cart is not None:
+        service.remove_code(cart, request.form.get("code") or "")
+        service.save(cart, store_money_formatter())
+        flash("Code removed.", "success")
+    return redirect(url_for("cart.cart_page"))
+
+
+@bp.post("/cart/gift/<action>")
+def gift_choice_form(action: str):
+    cart = current_cart()
+    try:
+        promotion_id = _int_field(request.form, "promotion_id")
+    except BadRequestInput:
+        flash("Please try again.", "error")
+        return redirect(url_for("cart.cart_page"))
+    if cart is None or action not in ("decline", "accept"):
+        return redirect(url_for("cart.cart_page"))
+    if action == "decline":
+        service.decline_gift(cart, promotion_id)
+        message = "No problem: the free gift will not be added to this order."
+    else:
+        service.accept_gift(cart, promotion_id)
+        message = "The free gift is back in your cart."
+    service.save(cart, store_money_formatter())
+    flash(message, "success")
+    return redirect(url_for("cart.cart_page"))

@@ -1,0 +1,203 @@
+"""Promotion rows to engine rules.
+
+The engine never reads the database; this module reads it once per pricing: the
+promotions that can matter and the stock of every gift variant they name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from shop.catalog.models import BundleComponent, Variant
+from shop.catalog.service import available_quantity
+from shop.extensions import db
+from shop.promotions.models import Promotion, PromotionStatus, RewardType
+from shop.promotions.rules import (
+    CartLineInput,
+    ContainsProducts,
+    ContainsVariants,
+    DateWindow,
+    FirstOrder,
+    FixedAmountOff,
+    FreeGift,
+    FreeShipping,
+    GiftOption,
+    MinSubtotal,
+    PercentOff,
+    Rule,
+)
+
+log = logging.getLogger(__name__)
+
+
+def load_promotions(statuses: Iterable[str] = (PromotionStatus.ACTIVE,)) -> Sequence[Promotion]:
+    """Rows the engine should see: the active ones, and coded ones in any state but draft,
+    so a shopper typing a paused or expired code hears "expired", not "unknown"."""
+    wanted = tuple(statuses)
+    query = select(Promotion).where(
+        or_(
+            Promotion.status.in_(wanted),
+            Promotion.code.is_not(None) & (Promotion.status != PromotionStatus.DRAFT),
+        )
+    )
+    return db.session.scalars(query.order_by(Promotion.id)).all()
+
+
+@dataclass(frozen=True)
+class GiftStock:
+    """What the loader needs to know about a gift variant."""
+
+    variant_id: int
+    product_id: int
+    title: str
+    reference_price: int
+    available: int
+
+
+def load_gift_stock(promotions: Sequence[Promotion]) -> dict[int, GiftStock]:
+    ids = {
+        vid for p in promotions if p.reward_type == RewardType.GIFT for vid in p.gift_variant_ids
+    }
+    if not ids:
+        return {}
+    variants = db.session.scalars(
+        select(Variant)
+        .where(Variant.id.in_(ids))
+        .options(
+            selectinload(Variant.product),
+            selectinload(Variant.components).selectinload(BundleComponent.component_variant),
+        )
+    ).all()
+    return {
+        v.id: GiftStock(
+            variant_id=v.id,
+            product_id=v.product_id,
+            title=v.product.title if not v.option_value else f"{v.product.title} ({v.title})",
+            reference_price=v.price,
+            available=available_quantity(v) if v.product.is_active and v.is_active else 0,
+        )
+        for v in variants
+    }
+
+
+@dataclass(frozen=True)
+class PromotionUsageCounts:
+    """Redemptions per promotion by the shopper's e-mail (filled in at checkout)."""
+
+    by_email: dict[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.by_email is None:
+            object.__setattr__(self, "by_email", {})
+
+
+class MisconfiguredPromotion(ValueError):
+    def __init__(self, promotion: Promotion, problem: str) -> None:
+        super().__init__(f"promotion {promotion.id} ({promotion.name}) {problem}")
+        self.promotion_id = promotion.id
+
+
+def to_rule(
+    promotion: Promotion,
+    gift_stock: dict[int, GiftStock],
+    lines: Sequence[CartLineInput] = (),
+    promotion_usage: PromotionUsageCounts | None = None,
+) -> Rule:
+    """One row as an engine rule. Gift stock already wanted by the shopper's own lines
+    is not offered again as a gift."""
+    conditions: list = []
+    if promotion.min_subtotal is not None:
+        conditions.append(MinSubtotal(promotion.min_subtotal))
+    if promotion.required_product_ids:
+        conditions.append(
+            ContainsProducts(
+                frozenset(promotion.required_product_ids), promotion.required_min_quantity
+            )
+        )
+    if promotion.required_variant_ids:
+        conditions.append(
+            ContainsVariants(
+                frozenset(promotion.required_variant_ids), promotion.required_min_quantity
+            )
+        )
+    if promotion.starts_at or promotion.ends_at:
+        conditions.append(DateWindow(promotion.starts_at, promotion.ends_at))
+    if promotion.first_order_only:
+        conditions.append(FirstOrder())
+
+    usage = promotion_usage or PromotionUsageCounts()
+    exhausted = promotion.status == PromotionStatus.PAUSED or (
+        promotion.usage_limit_total is not None
+        and promotion.times_used >= promotion.usage_limit_total
+    )
+    exhausted_for_email = (
+        promotion.usage_limit_per_email is not None
+        and usage.by_email.get(promotion.id, 0) >= promotion.usage_limit_per_email
+    )
+    return Rule(
+        id=promotion.id,
+        version=promotion.version,
+        name=promotion.name,
+        label=promotion.label,
+        conditions=tuple(conditions),
+        reward=_reward(promotion, gift_stock, lines),
+        priority=promotion.priority,
+        combinable=promotion.combinable,
+        code=promotion.code,
+        usage_exhausted=exhausted,
+        usage_exhausted_for_email=exhausted_for_email,
+    )
+
+
+def _reward(promotion: Promotion, gift_stock: dict[int, GiftStock], lines):
+    if promotion.reward_type == RewardType.GIFT:
+        wanted_by_lines: dict[int, int] = {}
+        for line in lines:
+            wanted_by_lines[line.variant_id] = (
+                wanted_by_lines.get(line.variant_id, 0) + line.quantity
+            )
+        options = []
+        for variant_id in promotion.gift_variant_ids:
+            stock = gift_stock.get(variant_id)
+            if stock is None:
+                continue  # the variant was deleted; its backups still count
+            options.append(
+                GiftOption(
+                    variant_id=stock.variant_id,
+                    product_id=stock.product_id,
+                    title=stock.title,
+                    reference_price=stock.reference_price,
+                    available=max(stock.available - wanted_by_lines.get(variant_id, 0), 0),
+                )
+            )
+        if not options:
+            raise MisconfiguredPromotion(promotion, "names no existing gift variant")
+        return FreeGift(tuple(options), promotion.gift_per_units, promotion.gift_max_quantity)
+    if promotion.reward_type == RewardType.PERCENT_OFF:
+        scope = frozenset(promotion.percent_product_ids) or None
+        return PercentOff(promotion.percent_off or 0, scope)
+    if promotion.reward_type == RewardType.AMOUNT_OFF:
+        return FixedAmountOff(promotion.amount_off or 0)
+    return FreeShipping()
+
+
+def load_rules(
+    lines: Sequence[CartLineInput] = (),
+    promotion_usage: PromotionUsageCounts | None = None,
+) -> list[Rule]:
+    """Every rule that can matter for a cart now. A row that cannot become a rule is
+    skipped (and logged), so one bad promotion never breaks every cart."""
+    promotions = load_promotions()
+    gift_stock = load_gift_stock(promotions)
+    rules = []
+    for promotion in promotions:
+        try:
+            rules.append(to_rule(promotion, gift_stock, lines, promotion_usage))
+        except (ValueError, TypeError) as error:
+            log.warning("skipping promotion: %s", error)
+    return rules

@@ -1,0 +1,96 @@
+"""Promotions stored as rows; `loader.py` turns them into the engine's frozen rules.
+
+One row is one rule: optional conditions (each column left empty means "no such
+condition") and exactly one reward, chosen by `reward_type`. Every saved change
+bumps `version`, so an order can say which settings it was priced under.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop.extensions import db
+from shop.timeutil import utcnow
+from shop.types import UTCDateTime
+
+
+class RewardType:
+    GIFT = "gift"
+    PERCENT_OFF = "percent_off"
+    AMOUNT_OFF = "amount_off"
+    FREE_SHIPPING = "free_shipping"
+
+    ALL = (GIFT, PERCENT_OFF, AMOUNT_OFF, FREE_SHIPPING)
+
+
+class PromotionStatus:
+    DRAFT = "draft"  # being prepared or simulated; never applied to carts
+    ACTIVE = "active"  # applies while its date window (if any) is open
+    PAUSED = "paused"  # switched off by staff without losing its settings
+
+    ALL = (DRAFT, ACTIVE, PAUSED)
+
+
+class Promotion(db.Model):
+    __tablename__ = "promotion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))  # for staff
+    label: Mapped[str] = mapped_column(String(160))  # for shoppers: "FREE device & serum"
+    status: Mapped[str] = mapped_column(String(20), default=PromotionStatus.DRAFT)
+    priority: Mapped[int] = mapped_column(default=0)
+    combinable: Mapped[bool] = mapped_column(default=True)
+
+    # Conditions.
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    min_subtotal: Mapped[int | None]
+    required_product_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    required_variant_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    required_min_quantity: Mapped[int] = mapped_column(default=1)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_order_only: Mapped[bool] = mapped_column(default=False)
+
+    # The reward.
+    reward_type: Mapped[str] = mapped_column(String(20))
+    percent_off: Mapped[int | None]
+    percent_product_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    amount_off: Mapped[int | None]
+    # Gift variants: the first is the gift, the others are backups used in order
+    # when it is out of stock.
+    gift_variant_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    gift_per_units: Mapped[int | None]
+    gift_max_quantity: Mapped[int] = mapped_column(default=1)
+
+    # Usage limits, enforced when an order is placed.
+    usage_limit_total: Mapped[int | None]
+    usage_limit_per_email: Mapped[int | None]
+    times_used: Mapped[int] = mapped_column(default=0)
+
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(
+            "reward_type IN ('gift', 'percent_off', 'amount_off', 'free_shipping')",
+            name="known_reward",
+        ),
+        CheckConstraint("status IN ('draft', 'active', 'paused')", name="known_status"),
+        CheckConstraint("percent_off IS NULL OR (percent_off BETWEEN 1 AND 100)", name="percent"),
+        CheckConstraint("amount_off IS NULL OR amount_off > 0", name="amount_positive"),
+        CheckConstraint("min_subtotal IS NULL OR min_subtotal >= 0", name="min_subtotal"),
+        CheckConstraint("required_min_quantity >= 1", name="min_quantity"),
+        CheckConstraint("gift_max_quantity >= 1", name="gift_max_quantity"),
+        CheckConstraint("gift_per_units IS NULL OR gift_per_units >= 1", name="gift_per_units"),
+        CheckConstraint("times_used >= 0", name="times_used"),
+        CheckConstraint(
+            "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at", name="window_order"
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Promotion {self.id} {self.name!r} {self.status}>"

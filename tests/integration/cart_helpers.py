@@ -1,0 +1,51 @@
+"""Small helpers for driving the cart through HTTP like a browser would."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from shop.catalog.models import Variant
+from shop.extensions import db
+
+
+def variant_id(sku: str) -> int:
+    return db.session.scalar(select(Variant.id).where(Variant.sku == sku))
+
+
+def csrf_token(client) -> str:
+    html = client.get("/products").get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+class CartClient:
+    """A shopper: a test client plus the CSRF header the JSON API wants."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.token = csrf_token(client)
+
+    def post_json(self, path: str, body) -> tuple[int, dict]:
+        response = self.client.post(path, json=body, headers={"X-CSRFToken": self.token})
+        return response.status_code, response.get_json()
+
+    def add(self, sku: str, quantity: int = 1, **extra) -> tuple[int, dict]:
+        return self.post_json(
+            "/cart/add.js", {"id": variant_id(sku), "quantity": quantity, **extra}
+        )
+
+    def change(self, key, quantity) -> tuple[int, dict]:
+        return self.post_json("/cart/change.js", {"id": key, "quantity": quantity})
+
+    def cart(self) -> dict:
+        return self.client.get("/cart.js").get_json()
+
+    def form(self, path: str, data: dict, follow: bool = True):
+        return self.client.post(
+            path, data={"csrf_token": self.token, **data}, follow_redirects=follow
+        )
+
+
+def gift_lines(cart: dict) -> list[dict]:
+    return [item for item in cart["items"] if item["is_gift"]]
