@@ -43,9 +43,11 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: benchmarks (never part of `make test`)
+## bench: benchmarks (never part of `make test`): pricing micro-benchmark, then the load
+## benchmark (wrk against gunicorn on SQLite and PostgreSQL; see bench/load.py)
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_pricing.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -80,6 +80,12 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
+    from shop.checkout.views import bp as checkout_bp
+    from shop.orders.views import bp as orders_bp
+    from shop.payments.views import bp as payments_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(cart_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(payments_bp)

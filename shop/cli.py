@@ -78,6 +78,44 @@ def create_staff_command(email: str, role: str, password: str) -> None:
     click.echo(f"created {staff.role} account for {staff.email}")
 
 
+@click.command("release-expired")
+@database_errors_as_messages
+def release_expired_command() -> None:
+    """Cancel unpaid orders whose reservation ran out; their stock goes back."""
+    from shop.orders.service import release_expired
+
+    click.echo(f"released {release_expired()} expired reservation(s)")
+
+
+@click.command("send-emails")
+@database_errors_as_messages
+def send_emails_command() -> None:
+    """Send queued order e-mails that are due (retries after a mail-server outage)."""
+    from shop.orders.emails import send_due
+
+    sent, failed = send_due()
+    click.echo(f"sent {sent} e-mail(s), {failed} still failing")
+
+
+@click.command("reconcile-payments")
+@database_errors_as_messages
+def reconcile_payments_command() -> None:
+    """Ask the payment provider about unpaid orders and settle them (missed webhooks)."""
+    from shop.orders.links import external_order_url
+    from shop.orders.service import reconcile_pending
+    from shop.payments.registry import get_provider
+
+    counts = reconcile_pending(get_provider(), external_order_url)
+    click.echo(", ".join(f"{key}: {value}" for key, value in counts.items()))
+
+
 def init_app(app: Flask) -> None:
-    for command in (check_db_command, seed_demo_command, create_staff_command):
+    for command in (
+        check_db_command,
+        seed_demo_command,
+        create_staff_command,
+        release_expired_command,
+        send_emails_command,
+        reconcile_payments_command,
+    ):
         app.cli.add_command(command)

@@ -60,6 +60,9 @@ class Config:
     CART_COOKIE_NAME = "cart"
     CART_COOKIE_MAX_AGE = int(timedelta(days=60).total_seconds())
     MAX_LINE_QUANTITY = 10
+    # Minutes an unpaid order holds its stock before it goes back on the shelf.
+    RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 30)
+    MAIL_TIMEOUT_SECONDS = 5
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     SESSION_COOKIE_HTTPONLY = True

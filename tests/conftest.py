@@ -138,3 +138,67 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     server = LiveServer(app).start()
     yield server
     server.stop()
+
+
+# ---------------------------------------------------------------- outside peers
+
+
+@pytest.fixture(scope="session")
+def mail_server():
+    from tests.support.servers import MailServer
+
+    server = MailServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail(app, mail_server):
+    """Point the app's SMTP settings at the local server for one test."""
+    previous = app.config["MAIL_SERVER"], app.config["MAIL_PORT"]
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=mail_server.port)
+    mail_server.clear()
+    yield mail_server
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = previous
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    from tests.support.servers import LocalStripe
+
+    server = LocalStripe().start()
+    yield server
+    server.stop()
+
+
+STRIPE_TEST_SECRET = "sk_test_local_secret_key"
+STRIPE_TEST_WEBHOOK_SECRET = "whsec_local_webhook_secret"
+
+
+@pytest.fixture(scope="session")
+def stripe_app(database_url: str, localstripe, tmp_path_factory):
+    """The store configured for Stripe (pointed at localstripe), on the same database,
+    served on 127.0.0.1 so localstripe can deliver signed webhooks to it."""
+    application = create_app(
+        TestConfig,
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "STRIPE_SECRET_KEY": STRIPE_TEST_SECRET,
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_local",
+            "STRIPE_WEBHOOK_SECRET": STRIPE_TEST_WEBHOOK_SECRET,
+            "STRIPE_API_BASE": localstripe.url,
+            "MAIL_PORT": 9,  # nothing listens unless a test points it at the mail server
+        },
+    )
+    server = LiveServer(application).start()
+    application.config["PUBLIC_BASE_URL"] = server.url
+    localstripe.register_webhook(
+        "store", f"{server.url}/webhooks/stripe", STRIPE_TEST_WEBHOOK_SECRET
+    )
+    application.extensions["live_url"] = server.url
+    yield application
+    server.stop()
+    with application.app_context():
+        from shop.extensions import db
+
+        db.engine.dispose()

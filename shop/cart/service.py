@@ -20,7 +20,7 @@ from shop.catalog.models import BundleComponent, Product, Variant
 from shop.catalog.service import available_quantity, stock_movements
 from shop.extensions import db
 from shop.promotions.engine import CodeResult, CodeStatus, PricedCart, price_cart
-from shop.promotions.loader import load_rules
+from shop.promotions.loader import PromotionUsageCounts, load_rules
 from shop.promotions.rules import CartLineInput, ShopperContext, normalize_code
 from shop.timeutil import utcnow
 
@@ -143,8 +143,13 @@ def price(
     format_money: Callable[[int], str],
     now: datetime | None = None,
     is_first_order: bool | None = None,
+    usage_by_email: dict[int, int] | None = None,
 ) -> CartPricing:
-    """Price the cart under the promotions that apply now. Reads only."""
+    """Price the cart under the promotions that apply now. Reads only.
+
+    At checkout the shopper's e-mail is known, so the caller passes whether this is
+    their first order and how often they used each promotion (per-e-mail limits).
+    """
     inputs = line_inputs(cart)
     context = ShopperContext(
         entered_codes=tuple(cart.codes) if cart else (),
@@ -152,7 +157,8 @@ def price(
         previous_gift_rule_ids=frozenset(cart.gift_rule_ids) if cart else frozenset(),
         is_first_order=is_first_order,
     )
-    priced = price_cart(inputs, load_rules(inputs), context, now or utcnow(), format_money)
+    usage = PromotionUsageCounts(by_email=usage_by_email or {})
+    priced = price_cart(inputs, load_rules(inputs, usage), context, now or utcnow(), format_money)
     variants = {line.variant_id: line.variant for line in cart.lines} if cart else {}
     gift_ids = [line.variant_id for line in priced.lines if line.variant_id not in variants]
     if gift_ids:

@@ -126,7 +126,7 @@ def take_stock(session: Session, movements: Iterable[tuple[int, int]]) -> None:
             )
             if result.rowcount != 1:
                 raise OutOfStockError(variant_id, units)  # leaving the block rolls back
-    session.expire_all()
+    _forget_loaded_stock(session)
 
 
 def return_stock(session: Session, movements: Iterable[tuple[int, int]]) -> None:
@@ -138,4 +138,12 @@ def return_stock(session: Session, movements: Iterable[tuple[int, int]]) -> None
             .values(stock=Variant.stock + units)
             .execution_options(synchronize_session=False)
         )
-    session.expire_all()
+    _forget_loaded_stock(session)
+
+
+def _forget_loaded_stock(session: Session) -> None:
+    """The UPDATEs bypassed the ORM: reload `stock` on next access, and only that, so
+    other pending changes in the session are kept."""
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Variant):
+            session.expire(instance, ["stock"])

@@ -49,3 +49,26 @@ class CartClient:
 
 def gift_lines(cart: dict) -> list[dict]:
     return [item for item in cart["items"] if item["is_gift"]]
+
+
+ADDRESS = {
+    "email": "ana@example.com",
+    "name": "Ana Li",
+    "line1": "1 Main Street",
+    "line2": "",
+    "city": "Springfield",
+    "postal_code": "12345",
+    "country": "US",
+    "shipping_method": "standard",
+}
+
+
+def place_order(shopper: CartClient, **overrides):
+    """Submit the checkout form; returns the response (a redirect to payment on success)."""
+    return shopper.form("/checkout", {**ADDRESS, **overrides}, follow=False)
+
+
+def pay_demo(shopper: CartClient, pay_path: str, card: str = "4242 4242 4242 4242"):
+    return shopper.form(
+        pay_path, {"card_number": card, "expiry": "12/30", "cvc": "123"}, follow=False
+    )

@@ -1,0 +1,1 @@
+"""Checkout: the shopper's details, order placement and stock reservation."""

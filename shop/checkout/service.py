@@ -1,0 +1,280 @@
+"""Order placement.
+
+Placing an order re-prices the cart on the server (with the shopper's e-mail, for
+first-order and per-e-mail rules), re-checks every code and the gift, freezes the
+result into a pending order, and reserves stock and promotion usage in the same
+transaction: either the whole order is reserved, or nothing is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from shop.cart import service as cart_service
+from shop.cart.models import Cart
+from shop.catalog.models import Variant
+from shop.catalog.service import OutOfStockError, stock_movements, take_stock
+from shop.checkout.shipping import ShippingMethod, shipping_method, shipping_price
+from shop.extensions import db
+from shop.orders import service as orders
+from shop.orders.models import Order, OrderLine, OrderPromotion, PaymentStatus
+from shop.orders.states import OrderStatus
+from shop.promotions.engine import CodeStatus
+from shop.promotions.models import Promotion
+from shop.timeutil import utcnow
+
+ORDER_NUMBER_OFFSET = 10000
+
+
+class CheckoutError(Exception):
+    """The order cannot be placed as it is; the message tells the shopper why."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class CheckoutDetails:
+    email: str
+    name: str
+    line1: str
+    line2: str
+    city: str
+    postal_code: str
+    country: str
+    shipping_method: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The cart priced for checkout, plus shipping."""
+
+    pricing: cart_service.CartPricing
+    method: ShippingMethod
+    shipping: int
+
+    @property
+    def total(self) -> int:
+        return self.pricing.priced.total + self.shipping
+
+
+def quote(
+    cart: Cart | None,
+    email: str | None,
+    method_code: str,
+    fmt: Callable[[int], str],
+    now: datetime | None = None,
+) -> Quote:
+    """Price the cart for checkout. With the e-mail known, first-order and per-e-mail
+    promotion rules are decided too."""
+    pricing = cart_service.price(
+        cart,
+        fmt,
+        now,
+        is_first_order=(not orders.has_paid_order(email)) if email else None,
+        usage_by_email=orders.promotion_usage_by_email(email) if email else None,
+    )
+    method = shipping_method(method_code)
+    if method is None:
+        raise CheckoutError("Please choose a shipping method.", field="shipping_method")
+    return Quote(pricing, method, shipping_price(method, pricing.priced.free_shipping))
+
+
+def _fingerprint(quote_: Quote, details: CheckoutDetails) -> str:
+    priced = quote_.pricing.priced
+    content = {
+        "lines": [(ln.key, ln.quantity, ln.final_line_price, ln.is_gift) for ln in priced.lines],
+        "codes": sorted(c.code.casefold() for c in priced.code_results),
+        "details": asdict(details),
+        "total": quote_.total,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _open_order_for_cart(cart: Cart) -> Order | None:
+    return db.session.scalar(
+        select(Order)
+        .where(Order.cart_id == cart.id, Order.status == OrderStatus.PENDING)
+        .order_by(Order.id.desc())
+        .limit(1)
+    )
+
+
+def _check_codes_and_gift(cart: Cart, quote_: Quote) -> None:
+    for result in quote_.pricing.priced.code_results:
+        if result.status != CodeStatus.APPLIED:
+            cart_service.remove_code(cart, result.code)
+            cart_service.remember_gifts(quote_.pricing)
+            db.session.commit()
+            raise CheckoutError(
+                f"{result.message}. We removed the code {result.code}; please review "
+                "your order and place it again.",
+                field="code",
+            )
+    shown = set(cart.gift_rule_ids or [])
+    now_given = {ln.gift_rule_id for ln in quote_.pricing.priced.lines if ln.is_gift}
+    if shown - now_given:
+        reasons = [n.message for n in quote_.pricing.priced.notices]
+        cart_service.remember_gifts(quote_.pricing)
+        db.session.commit()
+        raise CheckoutError(
+            "Your free gift is no longer available for this order"
+            + (f" ({'; '.join(reasons)})" if reasons else "")
+            + ". Please review your order and place it again."
+        )
+
+
+def place_order(
+    cart: Cart | None,
+    details: CheckoutDetails,
+    payment_provider: str,
+    fmt: Callable[[int], str],
+    reservation_minutes: int,
+    currency: str,
+    now: datetime | None = None,
+) -> Order:
+    """Freeze the cart into a pending order with its stock reserved; commits.
+
+    A second submit of an unchanged cart returns the order already placed.
+    """
+    now = now or utcnow()
+    if cart is None or not cart.lines:
+        raise CheckoutError("Your cart is empty.")
+    orders.release_expired(now)
+    quote_ = quote(cart, details.email, details.shipping_method, fmt, now)
+    _check_codes_and_gift(cart, quote_)
+    fingerprint = _fingerprint(quote_, details)
+
+    previous = _open_order_for_cart(cart)
+    if previous is not None:
+        if previous.cart_fingerprint == fingerprint and not orders.is_expired(previous, now):
+            return previous
+        if previous.payment_status == PaymentStatus.PROCESSING:
+            raise CheckoutError(
+                "A payment for this cart is still being processed. Please wait a moment."
+            )
+        orders.release_reservation(previous, "shopper", "Replaced by a newer checkout.")
+
+    order = _freeze(quote_, details, cart, payment_provider, currency, fingerprint)
+    order.reservation_expires_at = now + timedelta(minutes=reservation_minutes)
+    db.session.add(order)
+    db.session.flush()
+    order.number = ORDER_NUMBER_OFFSET + order.id
+    try:
+        _reserve_usage(order)
+        _reserve_stock(order, quote_)
+    except CheckoutError:
+        db.session.rollback()
+        raise
+    orders.record_event(order, "shopper", "placed", to_status=OrderStatus.PENDING)
+    db.session.commit()
+    return order
+
+
+def _freeze(
+    quote_: Quote,
+    details: CheckoutDetails,
+    cart: Cart,
+    provider: str,
+    currency: str,
+    fingerprint: str,
+) -> Order:
+    priced = quote_.pricing.priced
+    order = Order(
+        email=details.email,
+        cart_id=cart.id,
+        cart_fingerprint=fingerprint,
+        shipping_name=details.name,
+        shipping_line1=details.line1,
+        shipping_line2=details.line2,
+        shipping_city=details.city,
+        shipping_postal_code=details.postal_code,
+        shipping_country=details.country,
+        shipping_method=quote_.method.code,
+        shipping_method_label=quote_.method.label,
+        currency=currency,
+        subtotal=priced.subtotal,
+        discount_total=priced.total_discount,
+        shipping_total=quote_.shipping,
+        total=quote_.total,
+        gift_value_total=sum(ln.gift_value for ln in priced.lines if ln.is_gift),
+        payment_provider=provider,
+        status=OrderStatus.PENDING,
+    )
+    for line in priced.lines:
+        variant = quote_.pricing.variants.get(line.variant_id)
+        order.lines.append(
+            OrderLine(
+                variant_id=line.variant_id,
+                product_id=line.product_id,
+                line_key=line.key,
+                title=line.title,
+                sku=variant.sku if variant else "",
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                line_price=line.line_price,
+                discount=0 if line.is_gift else line.line_price - line.final_line_price,
+                final_line_price=line.final_line_price,
+                is_gift=line.is_gift,
+                gift_value=line.gift_value,
+                gift_promotion_id=line.gift_rule_id,
+            )
+        )
+    for applied in priced.applied:
+        promotion = db.session.get(Promotion, applied.rule_id)
+        order.promotions.append(
+            OrderPromotion(
+                promotion_id=applied.rule_id,
+                promotion_version=applied.version,
+                label=applied.label,
+                amount=applied.amount,
+                code=promotion.code if promotion and promotion.code else None,
+                qualifying_line_keys=list(applied.qualifying_line_keys),
+            )
+        )
+    return order
+
+
+def _reserve_usage(order: Order) -> None:
+    """Count each limited promotion against its limit now, atomically, so two
+    shoppers cannot both use the last redemption."""
+    for used in order.promotions:
+        promotion = db.session.get(Promotion, used.promotion_id)
+        if promotion is None or promotion.usage_limit_total is None:
+            continue
+        result = db.session.execute(
+            update(Promotion)
+            .where(Promotion.id == promotion.id, Promotion.times_used < Promotion.usage_limit_total)
+            .values(times_used=Promotion.times_used + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise CheckoutError(f"{promotion.label} has just been used up.", field="code")
+        used.usage_reserved = True
+
+
+def _reserve_stock(order: Order, quote_: Quote) -> None:
+    movements: list[tuple[int, int]] = []
+    for line in quote_.pricing.priced.lines:
+        variant = quote_.pricing.variants.get(line.variant_id)
+        if variant is None:
+            raise CheckoutError(f"{line.title} is no longer available.")
+        movements.extend(stock_movements(variant, line.quantity))
+    try:
+        take_stock(db.session, movements)
+    except OutOfStockError as error:
+        variant = db.session.get(Variant, error.variant_id)
+        title = variant.product.title if variant else "An item"
+        raise CheckoutError(
+            f"Sorry, {title} sold out while you were checking out. "
+            "Your cart is unchanged; please adjust it and try again."
+        ) from None
+    order.stock_movements = [[vid, units] for vid, units in movements]

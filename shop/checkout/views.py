@@ -1,0 +1,69 @@
+"""The checkout page: details form, order summary, placing the order."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+
+from shop.cart.views import current_cart
+from shop.checkout import service
+from shop.checkout.forms import CheckoutForm
+from shop.checkout.shipping import SHIPPING_METHODS
+from shop.orders import links
+from shop.orders import service as orders
+from shop.payments.registry import get_provider
+from shop.payments.requests import payment_request_for
+from shop.templating import store_money_formatter
+
+bp = Blueprint("checkout", __name__)
+
+
+def _details(form: CheckoutForm) -> service.CheckoutDetails:
+    return service.CheckoutDetails(
+        email=form.email.data.strip().lower(),
+        name=form.name.data.strip(),
+        line1=form.line1.data.strip(),
+        line2=(form.line2.data or "").strip(),
+        city=form.city.data.strip(),
+        postal_code=form.postal_code.data.strip().upper(),
+        country=form.country.data,
+        shipping_method=form.shipping_method.data,
+    )
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout_page():
+    cart = current_cart()
+    if cart is None or not cart.lines:
+        flash("Your cart is empty. Add something before checking out.", "error")
+        return redirect(url_for("cart.cart_page"))
+    form = CheckoutForm()
+    fmt = store_money_formatter()
+    error = None
+    if form.validate_on_submit():
+        try:
+            order = service.place_order(
+                cart,
+                _details(form),
+                get_provider().name,
+                fmt,
+                current_app.config["RESERVATION_MINUTES"],
+                current_app.config["STORE_CURRENCY"],
+            )
+        except service.CheckoutError as problem:
+            error = problem.message
+        else:
+            orders.start_payment(order, get_provider(), payment_request_for)
+            return redirect(url_for("orders.pay_page", token=links.order_token(order)))
+    method_code = form.shipping_method.data or "standard"
+    try:
+        quote = service.quote(cart, None, method_code, fmt)
+    except service.CheckoutError:
+        quote = service.quote(cart, None, "standard", fmt)
+    status = 422 if (error or form.errors) else 200
+    return render_template(
+        "checkout/checkout.html",
+        form=form,
+        quote=quote,
+        error=error,
+        shipping_methods=SHIPPING_METHODS,
+    ), status

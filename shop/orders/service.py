@@ -1,0 +1,401 @@
+"""What happens to an order after it is placed: payment outcomes, reservation expiry,
+fulfilment, shipping and refunds. Every change goes through `_move`, which checks
+the transition and records it on the order's timeline with its actor."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+
+from shop.cart.models import CartLine
+from shop.catalog.service import return_stock
+from shop.extensions import db
+from shop.orders import emails
+from shop.orders.models import (
+    Order,
+    OrderEvent,
+    OrderPromotion,
+    PaymentStatus,
+    Refund,
+    StockState,
+)
+from shop.orders.states import PAID_STATES, OrderStatus, check_transition
+from shop.payments.provider import PaymentProvider, PaymentProviderError
+from shop.promotions.models import Promotion
+from shop.timeutil import utcnow
+
+SYSTEM = "system"
+
+
+class OrderActionError(ValueError):
+    """A staff or shopper action on an order that cannot be done; says why."""
+
+
+def record_event(
+    order: Order,
+    actor: str,
+    kind: str,
+    note: str = "",
+    *,
+    attention: bool = False,
+    from_status: str | None = None,
+    to_status: str | None = None,
+) -> OrderEvent:
+    event = OrderEvent(
+        actor=actor,
+        kind=kind,
+        note=note,
+        needs_attention=attention,
+        from_status=from_status,
+        to_status=to_status,
+    )
+    order.events.append(event)
+    return event
+
+
+def _move(order: Order, target: str, actor: str, kind: str, note: str = "") -> None:
+    check_transition(order.status, target)
+    record_event(order, actor, kind, note, from_status=order.status, to_status=target)
+    order.status = target
+
+
+def find_by_public_token(token: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.public_token == token))
+
+
+def find_by_payment_id(payment_id: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.payment_id == payment_id))
+
+
+# ------------------------------------------------------------------ payment outcomes
+
+
+def mark_paid(order: Order, actor: str, order_url: str) -> bool:
+    """The money is in: the reservation becomes a sale, usage of the promotions is
+    final, the shopper's cart is emptied and the confirmation queued. Idempotent:
+    False when the order was already paid (a duplicate or late event)."""
+    if order.status in PAID_STATES:
+        return False
+    if order.status == OrderStatus.CANCELLED:
+        record_event(
+            order,
+            actor,
+            "paid_after_cancel",
+            "A payment succeeded for this cancelled order. Refund it or re-open the sale.",
+            attention=True,
+        )
+        return False
+    _move(order, OrderStatus.PAID, actor, "paid")
+    order.payment_status = PaymentStatus.SUCCEEDED
+    order.payment_message = ""
+    order.paid_at = utcnow()
+    order.stock_state = StockState.SOLD
+    order.reservation_expires_at = None
+    if order.cart_id is not None:
+        db.session.execute(delete(CartLine).where(CartLine.cart_id == order.cart_id))
+    emails.queue_order_email(order, "order_confirmation", order_url)
+    return True
+
+
+def mark_payment_failed(order: Order, actor: str, message: str) -> bool:
+    """A declined attempt: the order stays payable and the shopper is told why."""
+    if order.status != OrderStatus.PENDING:
+        return False  # an old failure arriving after success changes nothing
+    order.payment_status = PaymentStatus.FAILED
+    order.payment_message = (message or "The payment was declined.")[:300]
+    record_event(order, actor, "payment_failed", order.payment_message)
+    return True
+
+
+def start_payment(order: Order, provider: PaymentProvider, request_factory) -> None:
+    """Create the provider's payment for a pending order, once; commits.
+
+    A retry reuses the payment already created, so a flaky network or a double click
+    never makes a second charge possible. A provider failure leaves the order
+    pending with a message; nothing is lost.
+    """
+    if order.status != OrderStatus.PENDING or order.payment_id:
+        return
+    _create_payment(order, provider, request_factory)
+    db.session.commit()
+
+
+def _create_payment(order: Order, provider: PaymentProvider, request_factory) -> None:
+    try:
+        session = provider.create_payment(request_factory(order))
+    except PaymentProviderError as error:
+        order.payment_status = PaymentStatus.ERROR
+        order.payment_message = (
+            "We could not reach the payment service. Your order is saved; please try again."
+        )
+        record_event(order, SYSTEM, "payment_error", str(error)[:300])
+        return
+    order.payment_id = session.payment_id
+    order.payment_client_secret = session.client_secret
+    order.payment_status = PaymentStatus.UNPAID
+    order.payment_message = ""
+
+
+# ------------------------------------------------------------------ reservations
+
+
+def release_reservation(order: Order, actor: str, reason: str) -> bool:
+    """Cancel an unpaid order and give its stock and promotion usage back."""
+    if order.status != OrderStatus.PENDING:
+        return False
+    _move(order, OrderStatus.CANCELLED, actor, "cancelled", reason)
+    _give_back_stock(order)
+    _give_back_usage(order)
+    order.payment_status = (
+        order.payment_status
+        if order.payment_status == PaymentStatus.FAILED
+        else PaymentStatus.UNPAID
+    )
+    return True
+
+
+def _give_back_stock(order: Order) -> None:
+    if order.stock_state in (StockState.RESERVED, StockState.SOLD):
+        return_stock(db.session, [(vid, units) for vid, units in order.stock_movements])
+        order.stock_state = StockState.RELEASED
+
+
+def _give_back_usage(order: Order) -> None:
+    for used in order.promotions:
+        if used.usage_reserved and used.promotion_id is not None:
+            db.session.execute(
+                update(Promotion)
+                .where(Promotion.id == used.promotion_id, Promotion.times_used > 0)
+                .values(times_used=Promotion.times_used - 1)
+            )
+            used.usage_reserved = False
+
+
+def is_expired(order: Order, now: datetime) -> bool:
+    return (
+        order.status == OrderStatus.PENDING
+        and order.reservation_expires_at is not None
+        and order.reservation_expires_at <= now
+        and order.payment_status != PaymentStatus.PROCESSING
+    )
+
+
+def release_if_expired(order: Order, now: datetime | None = None) -> bool:
+    """Lazily, when an order is looked at: an abandoned reservation ends here."""
+    if is_expired(order, now or utcnow()):
+        release_reservation(order, SYSTEM, "The reservation expired before payment.")
+        db.session.commit()
+        return True
+    return False
+
+
+def release_expired(now: datetime | None = None, limit: int = 500) -> int:
+    """Cancel every unpaid order whose reservation has run out; returns how many."""
+    now = now or utcnow()
+    expired = db.session.scalars(
+        select(Order)
+        .where(Order.status == OrderStatus.PENDING, Order.reservation_expires_at <= now)
+        .order_by(Order.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    released = 0
+    for order in expired:
+        if is_expired(order, now):
+            released += release_reservation(
+                order, SYSTEM, "The reservation expired before payment."
+            )
+    db.session.commit()
+    return released
+
+
+# ------------------------------------------------------------------ staff actions
+
+
+def mark_fulfilled(order: Order, actor: str) -> None:
+    if order.status == OrderStatus.PARTIALLY_REFUNDED or order.status == OrderStatus.PAID:
+        _move(order, OrderStatus.FULFILLED, actor, "fulfilled")
+        return
+    raise OrderActionError(f"Order {order.number} is {order.status}; only paid orders are packed.")
+
+
+def mark_shipped(
+    order: Order, actor: str, carrier: str, tracking_number: str, order_url: str
+) -> None:
+    carrier, tracking_number = carrier.strip(), tracking_number.strip()
+    if not carrier or not tracking_number:
+        raise OrderActionError("A carrier and a tracking number are needed to ship.")
+    if order.status not in (OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED):
+        raise OrderActionError(f"Order {order.number} must be fulfilled before it ships.")
+    _move(order, OrderStatus.SHIPPED, actor, "shipped", f"{carrier} {tracking_number}")
+    order.carrier = carrier[:60]
+    order.tracking_number = tracking_number[:80]
+    emails.queue_order_email(order, "order_shipped", order_url)
+
+
+def gift_deduction_for(order: Order, requested: int, gift_returned: bool) -> int:
+    """The stated gift rule for refunds.
+
+    A gift was earned by the order's subtotal reaching the promotion's threshold. If a
+    refund takes the kept merchandise below that threshold and the gift is not sent
+    back, the gift's value is deducted from the refund (once per order, never more
+    than the refund itself). Returning the gift, or keeping enough merchandise,
+    means no deduction.
+    """
+    if gift_returned or order.gift_deducted:
+        return 0
+    deduction = 0
+    refunded_after = order.refunded_total + requested
+    kept_value = order.subtotal - order.discount_total - refunded_after
+    for line in order.lines:
+        if not line.is_gift or line.gift_promotion_id is None:
+            continue
+        promotion = db.session.get(Promotion, line.gift_promotion_id)
+        threshold = promotion.min_subtotal if promotion else None
+        if threshold is not None and kept_value < threshold:
+            deduction += line.gift_value
+    return min(deduction, requested)
+
+
+def refund(
+    order: Order,
+    amount: int,
+    actor: str,
+    provider: PaymentProvider,
+    *,
+    gift_returned: bool = False,
+    reason: str = "",
+) -> Refund:
+    """Refund part or all of a paid order through the payment provider."""
+    if order.status not in PAID_STATES or order.status == OrderStatus.REFUNDED:
+        raise OrderActionError(f"Order {order.number} is {order.status}; nothing to refund.")
+    if amount <= 0:
+        raise OrderActionError("The refund must be more than zero.")
+    if amount > order.refundable_amount:
+        raise OrderActionError(
+            f"At most {order.refundable_amount} can still be refunded on this order."
+        )
+    deduction = gift_deduction_for(order, amount, gift_returned)
+    payout = amount - deduction
+    record = Refund(
+        requested_amount=amount,
+        gift_deduction=deduction,
+        amount=payout,
+        gift_returned=gift_returned,
+        reason=reason[:300],
+        actor=actor,
+    )
+    order.refunds.append(record)
+    db.session.flush()
+    if payout > 0:
+        try:
+            record.provider_refund_id = provider.refund(
+                order.payment_id or "",
+                payout,
+                idempotency_key=f"refund-{order.public_token}-{record.id}",
+            )
+        except PaymentProviderError as error:
+            db.session.rollback()
+            raise OrderActionError(f"The payment provider refused the refund: {error}") from None
+    order.refunded_total += amount
+    if deduction:
+        order.gift_deducted = True
+    target = (
+        OrderStatus.REFUNDED
+        if order.refunded_total >= order.total
+        else OrderStatus.PARTIALLY_REFUNDED
+    )
+    note = f"Refunded {payout}" + (f" (gift value {deduction} kept)" if deduction else "")
+    _move(order, target, actor, "refunded", note)
+    return record
+
+
+def cancel_paid_order(order: Order, actor: str) -> None:
+    """Staff cancel a paid order that has not shipped: stock goes back on the shelf."""
+    if order.status not in (OrderStatus.PAID,):
+        raise OrderActionError(f"Order {order.number} is {order.status} and cannot be cancelled.")
+    _move(order, OrderStatus.CANCELLED, actor, "cancelled", "Cancelled by staff")
+    _give_back_stock(order)
+
+
+def promotion_usage_by_email(email: str) -> dict[int, int]:
+    """How many live orders of this e-mail used each promotion (per-email limits)."""
+    rows = db.session.execute(
+        select(OrderPromotion.promotion_id, func.count())
+        .join(Order, Order.id == OrderPromotion.order_id)
+        .where(
+            Order.email == email,
+            Order.status != OrderStatus.CANCELLED,
+            OrderPromotion.promotion_id.is_not(None),
+        )
+        .group_by(OrderPromotion.promotion_id)
+    ).all()
+    return dict(rows)
+
+
+def has_paid_order(email: str) -> bool:
+    return (
+        db.session.scalar(
+            select(Order.id).where(Order.email == email, Order.status.in_(PAID_STATES)).limit(1)
+        )
+        is not None
+    )
+
+
+def pay_with_demo_card(order: Order, provider, card_number: str, order_url: str) -> str | None:
+    """The offline demo: approve or decline a test card; returns the decline reason.
+
+    Settles through the same `mark_paid` / `mark_payment_failed` as real webhooks.
+    """
+    from shop.payments.demo import CardDeclined
+
+    if order.status != OrderStatus.PENDING:
+        return None
+    try:
+        provider.charge(card_number)
+    except CardDeclined as declined:
+        mark_payment_failed(order, "shopper", str(declined))
+        db.session.commit()
+        return str(declined)
+    mark_paid(order, "demo payments", order_url)
+    db.session.commit()
+    emails.send_due(order_id=order.id)
+    return None
+
+
+def retry_payment(order: Order, provider: PaymentProvider, request_factory) -> None:
+    """After a provider error: try creating the payment again (same idempotency key)."""
+    if order.status == OrderStatus.PENDING and not order.payment_id:
+        _create_payment(order, provider, request_factory)
+        db.session.commit()
+
+
+def reconcile_pending(provider: PaymentProvider, order_url_for, limit: int = 200) -> dict[str, int]:
+    """For payments whose webhook never came: ask the provider and settle the order."""
+    counts = {"paid": 0, "failed": 0, "unchanged": 0, "errors": 0}
+    pending = db.session.scalars(
+        select(Order)
+        .where(
+            Order.status == OrderStatus.PENDING,
+            Order.payment_id.is_not(None),
+            Order.payment_provider == provider.name,
+        )
+        .order_by(Order.id)
+        .limit(limit)
+    ).all()
+    for order in pending:
+        try:
+            state = provider.retrieve_payment(order.payment_id or "")
+        except PaymentProviderError:
+            counts["errors"] += 1
+            continue
+        if state.status == "succeeded" and mark_paid(order, "reconciliation", order_url_for(order)):
+            counts["paid"] += 1
+        elif state.status == "requires_payment_method" and state.failure_message:
+            changed = mark_payment_failed(order, "reconciliation", state.failure_message)
+            counts["failed" if changed else "unchanged"] += 1
+        else:
+            counts["unchanged"] += 1
+        db.session.commit()
+    return counts

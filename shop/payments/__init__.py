@@ -1,0 +1,1 @@
+"""Payment providers (Stripe, offline demo) and Stripe webhooks."""

@@ -1,0 +1,67 @@
+"""The payment-provider interface the checkout and order services talk to.
+
+Two implementations: `StripeProvider` (real payments, the only module that imports
+`stripe`) and `DemoProvider` (offline test cards, so a fresh `make run` can finish an
+order). The choice is made from configuration in `get_provider`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class PaymentProviderError(Exception):
+    """The provider could not be reached or refused the request; safe to retry."""
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    order_reference: str  # the order's public token: metadata and idempotency keys
+    order_number: int
+    amount: int  # minor units
+    currency: str
+    email: str
+
+
+@dataclass(frozen=True)
+class PaymentSession:
+    """What the payment page needs: the provider's payment id and, for Stripe, the
+    client secret the Payment Element confirms with."""
+
+    payment_id: str
+    client_secret: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """The provider's view of a payment, normalised: succeeded, processing,
+    requires_payment_method (failed, may retry), requires_action, canceled."""
+
+    payment_id: str
+    status: str
+    amount: int
+    failure_message: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    event_id: str
+    event_type: str
+    payment_id: str | None
+    order_reference: str | None
+    failure_message: str
+    payload: dict
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def create_payment(self, request: PaymentRequest) -> PaymentSession: ...
+
+    def retrieve_payment(self, payment_id: str) -> PaymentState: ...
+
+    def refund(self, payment_id: str, amount: int, idempotency_key: str) -> str: ...
+
+    def cancel_payment(self, payment_id: str) -> PaymentState: ...

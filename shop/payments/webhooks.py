@@ -1,0 +1,88 @@
+"""Stripe webhook events, applied once.
+
+Each event id is recorded with a unique constraint before anything else happens, so
+a duplicate delivery changes nothing twice. The order row is locked while the event
+is applied, so a success and a failure racing each other settle in one order.
+Events that cannot be applied (an unknown order, a payment for a cancelled order)
+are recorded for staff with `needs_attention`, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from shop.extensions import db
+from shop.orders import emails
+from shop.orders import service as orders
+from shop.orders.models import Order
+from shop.orders.states import PAID_STATES, OrderStatus
+from shop.payments.models import PaymentEvent
+from shop.payments.provider import WebhookEvent
+
+SUCCEEDED = "payment_intent.succeeded"
+FAILED = "payment_intent.payment_failed"
+ACTOR = "stripe"
+
+
+def _locked_order(event: WebhookEvent) -> Order | None:
+    query = select(Order).with_for_update()
+    if event.payment_id:
+        order = db.session.scalar(query.where(Order.payment_id == event.payment_id))
+        if order is not None:
+            return order
+    if event.order_reference:
+        return db.session.scalar(query.where(Order.public_token == event.order_reference))
+    return None
+
+
+def handle_event(event: WebhookEvent, order_url: Callable[[Order], str]) -> str:
+    """Apply one verified event; returns its outcome. Commits."""
+    record = PaymentEvent(
+        provider="stripe",
+        event_id=event.event_id,
+        event_type=event.event_type,
+        payment_id=event.payment_id,
+        payload=event.payload,
+        outcome="received",
+    )
+    db.session.add(record)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return "duplicate"
+
+    if event.event_type not in (SUCCEEDED, FAILED):
+        record.outcome = "ignored"
+        db.session.commit()
+        return record.outcome
+
+    order = _locked_order(event)
+    if order is None:
+        record.outcome = "unknown_order"
+        record.needs_attention = True
+    else:
+        record.order_id = order.id
+        record.outcome = _apply(event, order, order_url)
+        record.needs_attention = record.outcome == "order_cancelled"
+    db.session.commit()
+    if order is not None and record.outcome == "processed":
+        emails.send_due(order_id=order.id)  # a down mail server only delays it
+    return record.outcome
+
+
+def _apply(event: WebhookEvent, order: Order, order_url: Callable[[Order], str]) -> str:
+    if event.event_type == SUCCEEDED:
+        if order.status == OrderStatus.CANCELLED:
+            orders.mark_paid(order, ACTOR, order_url(order))  # records it for staff
+            return "order_cancelled"
+        if order.payment_id is None and event.payment_id:
+            order.payment_id = event.payment_id
+        return "processed" if orders.mark_paid(order, ACTOR, order_url(order)) else "already_paid"
+    if order.status in PAID_STATES:
+        return "ignored_after_success"
+    changed = orders.mark_payment_failed(order, ACTOR, event.failure_message)
+    return "processed" if changed else "ignored"

@@ -1,0 +1,57 @@
+"""Test-side Stripe helpers: payment methods for test cards, and signed events for
+the cases localstripe cannot produce (duplicates, out-of-order, stale, refunds)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import stripe
+
+
+def client_for(api_base: str, secret_key: str) -> stripe.StripeClient:
+    return stripe.StripeClient(secret_key, base_addresses={"api": api_base})
+
+
+def card_payment_method(client: stripe.StripeClient, number: str) -> str:
+    method = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        }
+    )
+    return method.id
+
+
+def signed_event(
+    secret: str,
+    event_type: str,
+    payment_id: str,
+    order_reference: str | None = None,
+    *,
+    event_id: str | None = None,
+    failure: str = "",
+    timestamp: int | None = None,
+) -> tuple[bytes, str]:
+    """A webhook body and its Stripe-Signature header, signed with the SDK's helper."""
+    intent = {
+        "id": payment_id,
+        "object": "payment_intent",
+        "status": "succeeded",
+        "metadata": {"order_reference": order_reference} if order_reference else {},
+        "last_payment_error": {"message": failure} if failure else None,
+    }
+    body = json.dumps(
+        {
+            "id": event_id or f"evt_test_{uuid.uuid4().hex[:16]}",
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "data": {"object": intent},
+        }
+    )
+    header = stripe.WebhookSignature.generate_signature_header(
+        body, secret, timestamp=timestamp or int(time.time())
+    )
+    return body.encode(), header
