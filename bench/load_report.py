@@ -95,7 +95,7 @@ def _errors_text(result: WrkResult) -> str:
 def format_backend(run: BackendRun) -> str:
     lines = [
         f"== {run.backend} ==",
-        _row(["page", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "target"]),
+        _row(["page", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "other CPU", "target"]),
     ]
     base = run.baseline
     if base is not None:

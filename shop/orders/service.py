@@ -15,6 +15,7 @@ from shop.orders import emails
 from shop.orders.models import (
     Order,
     OrderEvent,
+    OrderLine,
     OrderPromotion,
     PaymentStatus,
     Refund,
@@ -399,3 +400,21 @@ def reconcile_pending(provider: PaymentProvider, order_url_for, limit: int = 200
             counts["unchanged"] += 1
         db.session.commit()
     return counts
+
+
+def has_paid_order_with_product(email: str, product_id: int) -> bool:
+    """Verified buyer: this e-mail has a paid (or later) order containing the product."""
+    return (
+        db.session.scalar(
+            select(Order.id)
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(
+                Order.email == email.strip().lower(),
+                Order.status.in_(PAID_STATES),
+                OrderLine.product_id == product_id,
+                OrderLine.is_gift.is_(False),
+            )
+            .limit(1)
+        )
+        is not None
+    )
