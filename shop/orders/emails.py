@@ -9,7 +9,7 @@ import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import select
 
 from shop.extensions import db
@@ -37,11 +37,17 @@ def queue_order_email(order: Order, kind: str, order_url: str) -> OutboxEmail:
         kind=kind,
         recipient=order.email,
         subject=SUBJECTS[kind].format(number=order.number),
-        text_body=render_template(f"emails/{kind}.txt", **context),
-        html_body=render_template(f"emails/{kind}.html", **context),
+        text_body=_render(f"emails/{kind}.txt", context),
+        html_body=_render(f"emails/{kind}.html", context),
     )
     db.session.add(email)
     return email
+
+
+def _render(template: str, context: dict) -> str:
+    """Straight from the Jinja environment: an e-mail needs none of the storefront's
+    context processors (cart, announcement), and may be rendered outside a request."""
+    return current_app.jinja_env.get_template(template).render(context)
 
 
 def _retry_delay(attempts: int) -> timedelta:

@@ -10,6 +10,7 @@ import time
 import urllib.request
 from email import message_from_bytes
 from email.message import Message
+from email.policy import default
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -93,7 +94,7 @@ class _Collector:
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
-            self.messages.append(message_from_bytes(envelope.original_content))
+            self.messages.append(message_from_bytes(envelope.original_content, policy=default))
         return "250 OK"
 
 

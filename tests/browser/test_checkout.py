@@ -1,0 +1,61 @@
+"""From a product page to a paid order in demo mode, gift included, in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.conftest import serious_accessibility_violations
+
+
+def fill_checkout(page) -> None:
+    page.get_by_label("Email").fill("reader@example.com")
+    page.get_by_label("Full name").fill("Riley Reader")
+    page.get_by_label("Address", exact=True).fill("12 Garden Lane")
+    page.get_by_label("City").fill("Portland")
+    page.get_by_label("Postal code").fill("97201")
+
+
+def test_product_page_to_paid_order_with_the_gift(page):
+    page.goto("/products/device-serum-bundle")
+    page.get_by_role("button", name="Add to cart").click()
+    page.wait_for_function("document.querySelector('[data-cart-count]').textContent === '1'")
+    page.goto("/cart")
+    page.get_by_role("link", name="Check out").click()
+    page.wait_for_url(re.compile(r"/checkout$"))
+    summary = page.locator(".order-summary").inner_text()
+    assert "FREE" in summary and "$245.00 value" in summary
+    assert serious_accessibility_violations(page) == []
+    fill_checkout(page)
+    page.get_by_role("button", name="Place order and pay").click()
+    page.wait_for_url(re.compile(r"/orders/[^/]+/pay$"))
+    assert "Demo mode" in page.text_content("main")
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("Card number").fill("4000 0000 0000 0002")
+    page.get_by_label("Expiry (MM/YY)").fill("12/30")
+    page.get_by_label("CVC").fill("123")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    assert "Your card was declined" in page.text_content("[data-payment-message]")
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_label("Expiry (MM/YY)").fill("12/30")
+    page.get_by_label("CVC").fill("123")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    page.wait_for_url(re.compile(r"/orders/[^/]+$"))
+    main = page.text_content("main")
+    assert "Paid." in main and "Order 1" in main
+    assert "FREE" in main and "$245.00 value" in main
+    assert page.text_content("[data-cart-count]") == "0"
+    assert serious_accessibility_violations(page) == []
+
+
+def test_checkout_errors_are_shown_by_their_fields(page):
+    page.goto("/products/conductive-gel")
+    page.get_by_role("button", name="Add to cart").click()
+    page.wait_for_function("document.querySelector('[data-cart-count]').textContent === '1'")
+    page.goto("/checkout")
+    page.get_by_label("Email").fill("not an email")
+    page.get_by_role("button", name="Place order and pay").click()
+    email = page.get_by_label("Email")
+    assert email.get_attribute("aria-invalid") == "true"
+    assert "valid e-mail" in page.text_content("#email-error")
+    assert page.get_by_label("Email").input_value() == "not an email"
+    assert serious_accessibility_violations(page) == []
