@@ -93,10 +93,24 @@ def mark_paid(order: Order, actor: str, order_url: str) -> bool:
     order.paid_at = utcnow()
     order.stock_state = StockState.SOLD
     order.reservation_expires_at = None
+    _count_usage(order)
     if order.cart_id is not None:
         db.session.execute(delete(CartLine).where(CartLine.cart_id == order.cart_id))
     emails.queue_order_email(order, "order_confirmation", order_url)
     return True
+
+
+def _count_usage(order: Order) -> None:
+    """Every promotion the paid order used counts once: limited ones were reserved at
+    placement already; the rest (the free gift, usually) are counted now."""
+    for used in order.promotions:
+        if used.promotion_id is not None and not used.usage_reserved:
+            db.session.execute(
+                update(Promotion)
+                .where(Promotion.id == used.promotion_id)
+                .values(times_used=Promotion.times_used + 1)
+            )
+            used.usage_reserved = True
 
 
 def mark_payment_failed(order: Order, actor: str, message: str) -> bool:

@@ -277,3 +277,17 @@ def test_first_order_promotion_needs_a_new_email(shopper):
     db.session.rollback()
     second = db.session.scalars(select(Order).order_by(Order.id.desc())).first()
     assert second.discount_total == 0
+
+
+def test_paying_counts_the_gift_promotion_once(shopper):
+    gift_promotion = db.session.scalars(
+        select(Promotion).where(Promotion.reward_type == "gift")
+    ).one()
+    shopper.add("CMD-ROSE", 1)
+    pay_path = place_order(shopper).headers["Location"]
+    db.session.rollback()
+    assert db.session.get(Promotion, gift_promotion.id).times_used == 0
+    pay_demo(shopper, pay_path)
+    pay_demo(shopper, pay_path)  # a second submit of the paid form changes nothing
+    db.session.rollback()
+    assert db.session.get(Promotion, gift_promotion.id).times_used == 1
