@@ -37,8 +37,9 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     _init_extensions(app)
     _register_blueprints(app)
 
-    from shop import cli, errors, templating
+    from shop import cli, errors, security, templating
 
+    security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

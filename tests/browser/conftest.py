@@ -49,12 +49,26 @@ def browser() -> Iterator:
 
 @pytest.fixture
 def page(browser, live_server, demo_store) -> Iterator:
-    """A fresh browser context (its own cookies) on the seeded store."""
+    """A fresh browser context (its own cookies) on the seeded store.
+
+    Any Content-Security-Policy violation the page reports fails the test: our own
+    scripts and styles must run under the policy shoppers get.
+    """
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     tab = context.new_page()
+    violations: list[str] = []
+    tab.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield tab
     context.close()
+    assert violations == [], f"CSP violations: {violations}"
 
 
 @pytest.fixture

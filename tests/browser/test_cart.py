@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import serious_accessibility_violations
 
 
@@ -17,7 +19,7 @@ def test_gift_appears_with_its_value_when_the_cart_qualifies(page):
     assert "Spend $150.00 more" in " ".join(page.locator("[data-cart-progress]").all_inner_texts())
     page.get_by_role("button", name="Add to cart").click()
     # JavaScript adds in place: the count changes without leaving the page.
-    page.wait_for_function("document.querySelector('[data-cart-count]').textContent === '1'")
+    expect(page.locator("[data-cart-count]")).to_have_text("1")
     assert page.url.endswith("/products/microcurrent-device")
     assert "added to your cart" in page.text_content("[data-cart-status]")
     page.get_by_role("link", name=re.compile("Cart")).click()
@@ -30,12 +32,12 @@ def test_lowering_the_quantity_removes_the_gift_with_a_notice(page):
     page.goto("/products/peptide-serum")
     page.get_by_label("Quantity").fill("3")  # 3 x $58 = $174
     page.get_by_role("button", name="Add to cart").click()
-    page.wait_for_function("document.querySelector('[data-cart-count]').textContent === '3'")
+    expect(page.locator("[data-cart-count]")).to_have_text("3")
     page.goto("/cart")
     assert gift_row(page).count() == 1
     page.get_by_label(re.compile("Quantity of Firming Peptide Serum")).fill("2")
     page.get_by_role("button", name="Update").click()
-    page.wait_for_function("!document.querySelector('tr.cart-line-gift')")
+    expect(page.locator("tr.cart-line-gift")).to_have_count(0)
     status = page.text_content("[data-cart-status]")
     assert "was removed" in status and "below $150.00" in status
     assert "Spend $34.00 more" in page.text_content("[data-cart-page]")
@@ -44,7 +46,7 @@ def test_lowering_the_quantity_removes_the_gift_with_a_notice(page):
 def test_declining_the_gift_sticks(page):
     page.goto("/products/device-serum-bundle")
     page.get_by_role("button", name="Add to cart").click()
-    page.wait_for_function("document.querySelector('[data-cart-count]').textContent === '1'")
+    expect(page.locator("[data-cart-count]")).to_have_text("1")
     page.goto("/cart")
     page.get_by_role("button", name="No thanks, remove the gift").click()
     page.wait_for_url(re.compile(r"/cart$"))
@@ -57,7 +59,7 @@ def test_declining_the_gift_sticks(page):
 def test_applying_a_code_keeps_the_gift_free(page):
     page.goto("/products/microcurrent-device")
     page.get_by_role("button", name="Add to cart").click()
-    page.wait_for_function("document.querySelector('[data-cart-count]').textContent === '1'")
+    expect(page.locator("[data-cart-count]")).to_have_text("1")
     page.goto("/cart")
     page.get_by_label("Discount code").fill("welcome10")
     page.get_by_role("button", name="Apply").click()
@@ -83,7 +85,7 @@ def test_cart_works_without_javascript(browser, live_server, demo_store):
 def test_cart_page_has_no_serious_accessibility_violations(page):
     page.goto("/products/microcurrent-device")
     page.get_by_role("button", name="Add to cart").click()
-    page.wait_for_function("document.querySelector('[data-cart-count]').textContent === '1'")
+    expect(page.locator("[data-cart-count]")).to_have_text("1")
     page.goto("/cart")
     assert serious_accessibility_violations(page) == []
     page.goto("/cart")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import serious_accessibility_violations
 
 
@@ -18,7 +20,7 @@ def fill_checkout(page) -> None:
 def test_product_page_to_paid_order_with_the_gift(page):
     page.goto("/products/device-serum-bundle")
     page.get_by_role("button", name="Add to cart").click()
-    page.wait_for_function("document.querySelector('[data-cart-count]').textContent === '1'")
+    expect(page.locator("[data-cart-count]")).to_have_text("1")
     page.goto("/cart")
     page.get_by_role("link", name="Check out").click()
     page.wait_for_url(re.compile(r"/checkout$"))
@@ -50,7 +52,7 @@ def test_product_page_to_paid_order_with_the_gift(page):
 def test_checkout_errors_are_shown_by_their_fields(page):
     page.goto("/products/conductive-gel")
     page.get_by_role("button", name="Add to cart").click()
-    page.wait_for_function("document.querySelector('[data-cart-count]').textContent === '1'")
+    expect(page.locator("[data-cart-count]")).to_have_text("1")
     page.goto("/checkout")
     page.get_by_label("Email").fill("not an email")
     page.get_by_role("button", name="Place order and pay").click()
