@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     g,
@@ -31,6 +32,16 @@ from shop.templating import store_money_formatter
 from shop.timeutil import utcnow
 
 bp = Blueprint("cart", __name__)
+
+# A cart request is a few hundred bytes; anything near this is abuse.
+MAX_CART_REQUEST_BYTES = 16 * 1024
+
+
+@bp.before_request
+def _limit_body_size() -> None:
+    # The app-wide limit (uploads need more) still caps bodies sent without a length.
+    if (request.content_length or 0) > MAX_CART_REQUEST_BYTES:
+        abort(413, description="That request is too large for the cart.")
 
 
 # ------------------------------------------------------------------ cookie and cart
