@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,13 @@ def wants_json() -> bool:
 def json_error(status: int, message: str, description: str | None = None):
     body = {"status": status, "message": message, "description": description or message}
     return jsonify(body), status
+
+
+def _bare_error_page(code: int, title: str | None = None, message: str | None = None) -> str:
+    """The standalone error page, rendered without context processors: when the
+    database is what failed, the page must not need it."""
+    template = current_app.jinja_env.get_template("errors/500.html")
+    return template.render(code=code, title=title, message=message)
 
 
 def init_app(app: Flask) -> None:
@@ -42,6 +50,23 @@ def init_app(app: Flask) -> None:
             template, code=code, title=error.name, message=error.description
         ), code
 
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error: DBAPIError):
+        """A dropped or refused database connection: nothing was committed (the
+        transaction died with the connection), so say "try again", not "broken"."""
+        from shop.extensions import db
+
+        log.warning("database error on %s %s: %s", request.method, request.path, error.orig)
+        db.session.rollback()
+        message = (
+            "We could not reach our database for a moment. Nothing was saved; please try again."
+        )
+        if wants_json():
+            response = json_error(503, "Service Unavailable", message)
+        else:
+            response = _bare_error_page(503, "Please try again", message), 503
+        return response
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -49,4 +74,4 @@ def init_app(app: Flask) -> None:
             raise error
         if wants_json():
             return json_error(500, "Internal Server Error", "Something went wrong on our side.")
-        return render_template("errors/500.html", code=500), InternalServerError.code
+        return _bare_error_page(500), InternalServerError.code

@@ -23,6 +23,7 @@ def provider_for(app: Flask) -> PaymentProvider:
                 app.config["STRIPE_SECRET_KEY"],
                 app.config.get("STRIPE_WEBHOOK_SECRET", ""),
                 app.config.get("STRIPE_API_BASE", ""),
+                app.config.get("STRIPE_TIMEOUT_SECONDS", 10),
             )
         else:
             provider = DemoProvider()

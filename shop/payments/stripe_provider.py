@@ -24,13 +24,19 @@ class WebhookVerificationError(ValueError):
 class StripeProvider:
     name = "stripe"
 
-    def __init__(self, secret_key: str, webhook_secret: str, api_base: str = "") -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        webhook_secret: str,
+        api_base: str = "",
+        timeout: float = STRIPE_TIMEOUT_SECONDS,
+    ) -> None:
         base = {"api": api_base} if api_base else {}
         self._client = stripe.StripeClient(
             secret_key,
             base_addresses=base,
             max_network_retries=0,
-            http_client=stripe.RequestsClient(timeout=STRIPE_TIMEOUT_SECONDS),
+            http_client=stripe.RequestsClient(timeout=timeout),
         )
         self._webhook_secret = webhook_secret
 

@@ -1,0 +1,163 @@
+"""Faults: the database drops connections, the payment provider hangs. Requests fail
+cleanly, the next one works, and nothing is half-written or charged twice."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+import requests
+from sqlalchemy import create_engine, event, func, select, text
+
+from shop import create_app
+from shop.catalog.models import Variant
+from shop.config import TestConfig
+from shop.extensions import db
+from shop.orders.models import Order, OrderLine
+from tests.integration.cart_helpers import CartClient, place_order
+from tests.support.gunicorn import GunicornServer
+
+
+def needs_postgres() -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("dropping live server connections is a PostgreSQL scenario")
+
+
+def terminate_other_connections(database_url: str) -> int:
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        killed = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    admin.dispose()
+    return killed
+
+
+def test_dropped_connections_between_requests_are_replaced(app, demo_store):
+    needs_postgres()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    server = GunicornServer(url, workers=2).start()
+    try:
+        for _ in range(6):  # every worker holds a pooled connection now
+            assert requests.get(f"{server.url}/products/peptide-serum", timeout=10).ok
+        db.session.remove()
+        assert terminate_other_connections(url) >= 1
+        statuses = [
+            requests.get(f"{server.url}/products/peptide-serum", timeout=10).status_code
+            for _ in range(6)
+        ]
+        assert statuses == [200] * 6  # pool pre-ping noticed and reconnected
+    finally:
+        server.stop()
+
+
+def test_connection_dropped_mid_checkout_fails_cleanly_and_writes_nothing(app, demo_store):
+    needs_postgres()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    store = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "PROPAGATE_TEST_ERRORS": False})
+    shopper = CartClient(store.test_client())
+    shopper.add("FPS-30", 2)
+    stock_before = db.session.scalar(select(Variant.stock).where(Variant.sku == "FPS-30"))
+
+    armed = {"on": True}
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def drop_the_connection(conn, cursor, statement, parameters, context, executemany):
+        if armed["on"] and statement.lstrip().upper().startswith("INSERT INTO ORDER_LINE"):
+            armed["on"] = False
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with admin.connect() as killer:
+                killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    with store.app_context():
+        event.listen(db.engine, "before_cursor_execute", drop_the_connection)
+    try:
+        response = place_order(shopper)
+        assert response.status_code == 503
+        assert "Nothing was saved" in response.get_data(as_text=True)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+        assert db.session.scalar(select(func.count()).select_from(OrderLine)) == 0
+        assert (
+            db.session.scalar(select(Variant.stock).where(Variant.sku == "FPS-30")) == stock_before
+        )
+        # The next attempt works on a fresh connection, and the cart was kept.
+        retry = place_order(shopper)
+        assert retry.status_code == 302
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    finally:
+        with store.app_context():
+            event.remove(db.engine, "before_cursor_execute", drop_the_connection)
+            db.engine.dispose()
+        admin.dispose()
+
+
+class BlackHole:
+    """A TCP server that accepts connections and never answers: a hung provider."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(16)
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        self._socket.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._socket.accept()
+                self._held.append(connection)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        for connection in self._held:
+            connection.close()
+        self._socket.close()
+
+
+def test_payment_provider_timeout_keeps_order_and_cart_and_retry_pays_once(
+    app, demo_store, localstripe
+):
+    hole = BlackHole()
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "STRIPE_SECRET_KEY": "sk_test_local",
+        "STRIPE_WEBHOOK_SECRET": "whsec_x",
+        "STRIPE_TIMEOUT_SECONDS": 1,
+    }
+    hung = create_app(TestConfig, {**settings, "STRIPE_API_BASE": hole.url})
+    try:
+        shopper = CartClient(hung.test_client())
+        shopper.add("FPS-30", 1)
+        pay_path = place_order(shopper).headers["Location"]
+        page = shopper.client.get(pay_path).get_data(as_text=True)
+        assert "could not reach the payment service" in page
+        db.session.rollback()
+        order = db.session.scalars(select(Order)).one()
+        assert order.status == "pending" and order.payment_id is None
+        assert order.stock_state == "reserved"
+        assert shopper.cart()["item_count"] == 1
+    finally:
+        hole.close()
+    healthy = create_app(TestConfig, {**settings, "STRIPE_API_BASE": localstripe.url})
+    retrying = CartClient(healthy.test_client())
+    retrying.client.set_cookie("session", shopper.client.get_cookie("session").value)
+    retrying.token = shopper.token
+    for _ in range(2):  # the shopper clicks "try again" twice
+        retrying.form(pay_path.replace("/pay", "/pay/retry"), {})
+    db.session.rollback()
+    order = db.session.scalars(select(Order)).one()
+    assert order.payment_id and order.payment_id.startswith("pi_")
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
