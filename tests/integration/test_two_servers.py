@@ -1,0 +1,134 @@
+"""Two app servers (separate gunicorn processes on two ports) on one PostgreSQL,
+with Redis for shared rate limits: a shopper bouncing between them sees one
+consistent cart, gift, checkout and payment; the stock race holds across both."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from shop.catalog.models import Variant
+from shop.extensions import db
+from shop.orders.models import Order
+from tests.integration.cart_helpers import ADDRESS
+from tests.support.gunicorn import GunicornServer
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def redis_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def two_servers(app, demo_store):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("several app servers share one PostgreSQL database")
+    if not redis_available():
+        if os.environ.get("REQUIRE_SERVICES"):
+            pytest.fail("REQUIRE_SERVICES is set but Redis is not running on 127.0.0.1:6379")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    env = {"REDIS_URL": REDIS_URL}
+    servers = [GunicornServer(url, workers=2, extra_env=env).start() for _ in range(2)]
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def csrf_from(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def test_a_shopper_alternating_between_servers_stays_consistent(two_servers):
+    a, b = (server.url for server in two_servers)
+    shopper = requests.Session()  # cookies are per host, so both servers see them
+    token = csrf_from(shopper.get(f"{a}/products", timeout=10).text)
+    device = db.session.scalar(select(Variant.id).where(Variant.sku == "CMD-ROSE"))
+    added = shopper.post(
+        f"{b}/cart/add.js",
+        json={"id": device, "quantity": 1},
+        headers={"X-CSRFToken": token},
+        timeout=10,
+    )
+    assert added.status_code == 200
+    cart = shopper.get(f"{a}/cart.js", timeout=10).json()
+    assert cart["item_count"] == 1
+    assert [i["sku"] for i in cart["items"] if i["is_gift"]] == ["GIFT-SET"]
+    changed = shopper.post(
+        f"{a}/cart/change.js",
+        json={"id": str(device), "quantity": 2},
+        headers={"X-CSRFToken": token},
+        timeout=10,
+    )
+    assert changed.json()["item_count"] == 2
+    assert shopper.get(f"{b}/cart.js", timeout=10).json()["total_price"] == 2 * 19900
+
+    placed = shopper.post(
+        f"{b}/checkout", data={**ADDRESS, "csrf_token": token}, allow_redirects=False, timeout=10
+    )
+    assert placed.status_code == 302
+    pay_path = placed.headers["Location"]
+    assert "Demo mode" in shopper.get(f"{a}{pay_path}", timeout=10).text
+    paid = shopper.post(
+        f"{a}{pay_path}",
+        data={
+            "csrf_token": token,
+            "card_number": "4242424242424242",
+            "expiry": "12/30",
+            "cvc": "123",
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert paid.status_code == 302
+    order_page = shopper.get(f"{b}{paid.headers['Location']}", timeout=10).text
+    assert "Paid." in order_page and "$245.00 value" in order_page
+    assert shopper.get(f"{b}/cart.js", timeout=10).json()["item_count"] == 0
+    db.session.rollback()
+    order = db.session.scalars(select(Order)).one()
+    assert order.status == "paid" and order.total == 2 * 19900
+
+
+def test_forty_shoppers_for_ten_units_across_both_servers(two_servers):
+    gel = db.session.scalars(select(Variant).where(Variant.sku == "CHG-100")).one()
+    gel.stock = 10
+    gel_id = gel.id
+    db.session.commit()
+    barrier = threading.Barrier(40)
+
+    def shopper(index: int) -> int:
+        home, other = two_servers[index % 2].url, two_servers[(index + 1) % 2].url
+        session = requests.Session()
+        token = csrf_from(session.get(f"{home}/products", timeout=30).text)
+        session.post(
+            f"{other}/cart/add.js",
+            json={"id": gel_id, "quantity": 1},
+            headers={"X-CSRFToken": token},
+            timeout=30,
+        ).raise_for_status()
+        barrier.wait(timeout=60)
+        return session.post(
+            f"{home}/checkout",
+            data={**ADDRESS, "csrf_token": token},
+            allow_redirects=False,
+            timeout=60,
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(shopper, range(40)))
+    assert statuses.count(302) == 10 and statuses.count(422) == 30, statuses
+    db.session.rollback()
+    assert db.session.scalar(select(Variant.stock).where(Variant.id == gel_id)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 10
