@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,18 @@ def init_app(app: Flask) -> None:
         return render_template(
             template, code=code, title=error.name, message=error.description
         ), code
+
+    @app.errorhandler(DataError)
+    def database_refused_the_data(error: DataError):
+        """The database refused a value (too long, out of range): the input's fault."""
+        from shop.extensions import db
+
+        log.warning("data refused on %s %s: %s", request.method, request.path, error.orig)
+        db.session.rollback()
+        message = "Some of what you sent could not be stored. Please check it and try again."
+        if wants_json():
+            return json_error(400, "Bad Request", message)
+        return _bare_error_page(400, "Please check what you entered", message), 400
 
     @app.errorhandler(DBAPIError)
     def database_unavailable(error: DBAPIError):

@@ -8,7 +8,7 @@ not executed.
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -29,8 +29,28 @@ CONTENT_SECURITY_POLICY = "; ".join(
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+NUL = "\x00"
+
+
+def _has_nul(values) -> bool:
+    return any(NUL in value for value in values)
+
+
 def init_app(app: Flask) -> None:
     secure_transport = bool(app.config.get("SESSION_COOKIE_SECURE"))
+
+    @app.before_request
+    def refuse_nul_bytes() -> None:
+        """No text field of ours may hold a NUL byte (PostgreSQL cannot store one);
+        refuse it at the door with a reason instead of failing deeper down."""
+        if _has_nul(request.args.values()) or _has_nul(request.path):
+            abort(400, description="The address contains a character we cannot accept.")
+        if request.method in ("POST", "PUT", "PATCH"):
+            if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+                if _has_nul(request.form.values()):
+                    abort(400, description="A field contains a character we cannot accept.")
+            elif request.is_json and b"\\u0000" in request.get_data(cache=True):
+                abort(400, description="The request contains a character we cannot accept.")
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

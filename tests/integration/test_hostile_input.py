@@ -287,3 +287,17 @@ def test_any_sequence_of_cart_calls_leaves_totals_equal_to_the_engines_pricing(
     db.session.execute(CartLine.__table__.delete())
     db.session.execute(Cart.__table__.delete())
     db.session.commit()
+
+
+def test_nul_bytes_are_refused_with_a_reason(shopper):
+    response = shopper.form("/checkout", {"name": "Ana\x00Li"}, follow=False)
+    assert response.status_code == 400
+    assert "character we cannot accept" in response.get_data(as_text=True)
+    response = shopper.client.post(
+        "/cart/add.js",
+        data=b'{"id": "1\\u0000", "quantity": 1}',
+        content_type="application/json",
+        headers={"X-CSRFToken": shopper.token},
+    )
+    assert response.status_code == 400
+    assert shopper.client.get("/products?x=a%00b").status_code == 400
