@@ -37,9 +37,10 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     _init_extensions(app)
     _register_blueprints(app)
 
-    from shop import cli, errors, security, templating
+    from shop import cli, errors, page_cache, security, templating
 
     security.init_app(app)
+    page_cache.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
@@ -79,6 +80,10 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from content.seo import bp as seo_bp
+    from content.views import bp as content_bp
+    from shop.admin.views import bp as admin_bp
+    from shop.admin.views.uploads import bp as uploads_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
@@ -90,3 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkout_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(content_bp)
+    app.register_blueprint(seo_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(uploads_bp)

@@ -67,6 +67,26 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(hours=8)
+
+    # Back office. A staff sign-in lasts at most this long, however active the session.
+    ADMIN_SESSION_MAX_AGE = timedelta(hours=_env_int("ADMIN_SESSION_HOURS", 8))
+    # Failed sign-ins allowed per account and per address (Flask-Limiter syntax).
+    ADMIN_LOGIN_LIMIT_PER_ACCOUNT = os.environ.get(
+        "ADMIN_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"
+    )
+    ADMIN_LOGIN_LIMIT_PER_ADDRESS = os.environ.get(
+        "ADMIN_LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"
+    )
+    ADMIN_LOW_STOCK_THRESHOLD = _env_int("ADMIN_LOW_STOCK_THRESHOLD", 5)
+    # Staff image uploads; None means "uploads/ in the instance folder".
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or None
+    # Below MAX_CONTENT_LENGTH, which caps the whole request (the form around the file too).
+    UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 1536 * 1024)
+    UPLOAD_MAX_DIMENSION = _env_int("UPLOAD_MAX_DIMENSION", 6000)  # pixels, either side
+    UPLOAD_MIN_DIMENSION = 16
 
     TESTING = False
     DEBUG = False

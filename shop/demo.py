@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from content.seed import seed_articles, seed_reviews
 from shop.catalog.seed import seed_catalog
 from shop.extensions import db
 from shop.promotions.seed import seed_promotions
@@ -12,8 +13,13 @@ def seed_demo() -> list[str]:
     created, kept = seed_catalog()
     db.session.flush()
     promotions_created, promotions_kept = seed_promotions()
+    db.session.flush()
+    articles_created, articles_kept = seed_articles()
+    reviews_created, reviews_kept = seed_reviews()
     db.session.commit()
     return [
         f"catalogue: {created} products created, {kept} already present",
         f"promotions: {promotions_created} created, {promotions_kept} already present",
+        f"articles: {articles_created} created, {articles_kept} already present",
+        f"shopper reviews: {reviews_created} created, {reviews_kept} already present",
     ]

@@ -1,8 +1,10 @@
 """Imports every model module, so metadata knows every table (migrations, tests)."""
 
-from shop.admin.models import StaffUser
+from content.models import Article, ArticleSlugRedirect, ArticleTag
+from shop.admin.models import AuditEntry, StaffUser
 from shop.cart.models import Cart, CartLine
-from shop.catalog.models import BundleComponent, Product, ProductImage, Variant
+from shop.catalog.models import BundleComponent, Product, ProductImage, StockAdjustment, Variant
+from shop.catalog.reviews import ProductReview
 from shop.orders.models import (
     Order,
     OrderEvent,
@@ -11,11 +13,17 @@ from shop.orders.models import (
     OutboxEmail,
     Refund,
 )
+from shop.page_cache import CacheGeneration
 from shop.payments.models import PaymentEvent
-from shop.promotions.models import Promotion
+from shop.promotions.models import Promotion, PromotionVersion
 
 __all__ = [
+    "Article",
+    "ArticleSlugRedirect",
+    "ArticleTag",
+    "AuditEntry",
     "BundleComponent",
+    "CacheGeneration",
     "Cart",
     "CartLine",
     "Order",
@@ -26,8 +34,11 @@ __all__ = [
     "PaymentEvent",
     "Product",
     "ProductImage",
+    "ProductReview",
     "Promotion",
+    "PromotionVersion",
     "Refund",
     "StaffUser",
+    "StockAdjustment",
     "Variant",
 ]

@@ -14,12 +14,29 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from shop import create_app
 from shop.config import TestConfig
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in an app context of its own, as in production.
+
+    The fixtures keep an app context open for the test's own database work; without
+    this, every request of a test would share its `g` (CSRF token, cart, signed-in
+    staff) and its database session, and hide bugs that only show between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+Flask.test_client_class = IsolatedClient
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 

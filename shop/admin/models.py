@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -55,3 +55,46 @@ class StaffUser(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.email} {self.role}>"
+
+
+class AuditLogImmutableError(RuntimeError):
+    """Somebody tried to change or delete an audit entry through the ORM."""
+
+
+class AuditEntry(db.Model):
+    """One staff change: who, when, what, and the entity before and after.
+
+    Written by the admin services in the same transaction as the change itself, so an
+    entry exists exactly when the change does. Entries are never updated or deleted.
+    """
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
+    )
+    # Kept as it was at the time, so the entry reads the same if the account changes.
+    staff_email: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(60))  # "product.updated", "order.refunded"
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(60))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_audit_entry_entity", "entity_type", "entity_id"),)
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry {self.id} {self.action} {self.entity_type}:{self.entity_id}>"
+
+
+@event.listens_for(AuditEntry, "before_update")
+def _refuse_update(mapper, connection, target) -> None:
+    raise AuditLogImmutableError("audit entries cannot be changed")
+
+
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_delete(mapper, connection, target) -> None:
+    raise AuditLogImmutableError("audit entries cannot be deleted")

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from collections.abc import Sequence
+from functools import lru_cache
 
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shop.admin import audit
 from shop.admin.models import MIN_PASSWORD_LENGTH, Role, StaffUser
 from shop.extensions import db
+
+STAFF_FIELDS = ("email", "role", "is_active_account")
 
 
 class StaffAccountError(ValueError):
@@ -20,17 +27,134 @@ def normalise_email(email: str) -> str:
         raise StaffAccountError(f"{email!r} is not a valid e-mail address: {error}") from None
 
 
-def create_staff(email: str, role: str, password: str) -> StaffUser:
-    """Create a staff account, refusing duplicates, unknown roles and weak passwords."""
+def _check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffAccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_staff(
+    email: str, role: str, password: str, *, created_by: StaffUser | None = None
+) -> StaffUser:
+    """Create a staff account, refusing duplicates, unknown roles and weak passwords.
+
+    `created_by` is the owner creating it in the back office (audited); the CLI passes
+    nobody.
+    """
     address = normalise_email(email)
     if role not in Role.ALL:
         raise StaffAccountError(f"unknown role {role!r}; choose one of {', '.join(Role.ALL)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffAccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password_strength(password)
     if db.session.scalar(select(StaffUser.id).where(StaffUser.email == address)) is not None:
         raise StaffAccountError(f"a staff account for {address} already exists")
     staff = StaffUser(email=address, role=role)
     staff.set_password(password)
     db.session.add(staff)
+    if created_by is not None:
+        db.session.flush()
+        audit.record(
+            created_by,
+            "staff.created",
+            "staff",
+            staff.id,
+            f"Created {role} account {address}",
+            after=audit.snapshot(staff, STAFF_FIELDS),
+        )
     db.session.commit()
     return staff
+
+
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    return generate_password_hash("no account has this password", method="scrypt")
+
+
+def authenticate(email: str, password: str) -> StaffUser | None:
+    """The active account with this e-mail and password, or None.
+
+    An unknown address costs the same hashing time as a wrong password, so response
+    times do not tell which addresses have accounts.
+    """
+    address = (email or "").strip().lower()
+    usable = 0 < len(address) <= 254 and address.isprintable()
+    staff = (
+        db.session.scalar(select(StaffUser).where(StaffUser.email == address)) if usable else None
+    )
+    if staff is None:
+        check_password_hash(_decoy_hash(), password or "")
+        return None
+    if not staff.check_password(password or "") or not staff.is_active:
+        return None
+    return staff
+
+
+def list_staff() -> Sequence[StaffUser]:
+    return db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
+
+
+def get_staff(staff_id: int) -> StaffUser | None:
+    return db.session.get(StaffUser, staff_id)
+
+
+def _active_owner_count() -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(StaffUser)
+        .where(StaffUser.role == Role.OWNER, StaffUser.is_active_account.is_(True))
+    )
+
+
+def update_staff(staff_id: int, role: str, is_active: bool, actor: StaffUser) -> StaffUser:
+    """Change an account's role or switch it off. The store always keeps an active
+    owner, and nobody switches off or demotes their own account by mistake."""
+    staff = get_staff(staff_id)
+    if staff is None:
+        raise StaffAccountError("this staff account no longer exists")
+    if role not in Role.ALL:
+        raise StaffAccountError(f"unknown role {role!r}")
+    if staff.id == actor.id and (role != staff.role or not is_active):
+        raise StaffAccountError("you cannot change your own role or switch off your own account")
+    losing_owner = (
+        staff.role == Role.OWNER and staff.is_active and (role != Role.OWNER or not is_active)
+    )
+    if losing_owner and _active_owner_count() <= 1:
+        raise StaffAccountError("the store needs at least one active owner")
+    before = audit.snapshot(staff, STAFF_FIELDS)
+    staff.role = role
+    staff.is_active_account = is_active
+    after = audit.snapshot(staff, STAFF_FIELDS)
+    if before != after:
+        audit.record(
+            actor,
+            "staff.updated",
+            "staff",
+            staff.id,
+            f"Changed account {staff.email}",
+            before=before,
+            after=after,
+        )
+        db.session.commit()
+    return staff
+
+
+def set_password(staff_id: int, password: str, actor: StaffUser) -> StaffUser:
+    """An owner sets a new password for a staff member (who forgot theirs)."""
+    staff = get_staff(staff_id)
+    if staff is None:
+        raise StaffAccountError("this staff account no longer exists")
+    _check_password_strength(password)
+    staff.set_password(password)
+    # The audit log never holds a password or its hash: only that it changed.
+    audit.record(
+        actor, "staff.password_set", "staff", staff.id, f"Set a new password for {staff.email}"
+    )
+    db.session.commit()
+    return staff
+
+
+def change_own_password(staff: StaffUser, current_password: str, new_password: str) -> None:
+    if not staff.check_password(current_password or ""):
+        raise StaffAccountError("Your current password is not right.")
+    _check_password_strength(new_password)
+    staff.set_password(new_password)
+    audit.record(staff, "staff.password_changed", "staff", staff.id, "Changed their own password")
+    db.session.commit()

@@ -54,6 +54,10 @@ class CartLine(db.Model):
     variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"))
     quantity: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The article whose product card added this line (attribution; kept on the order).
+    source_article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article.id", ondelete="SET NULL")
+    )
 
     cart: Mapped[Cart] = relationship(back_populates="lines")
     variant: Mapped[Variant] = relationship()

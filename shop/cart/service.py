@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from content.service import is_live_article_id
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import BundleComponent, Product, Variant
 from shop.catalog.service import available_quantity, stock_movements
@@ -244,8 +245,14 @@ def _check_stock(cart: Cart, changed: Variant, quantity: int) -> None:
         raise StockError(f"Only {available} of {title} available; your cart already has enough.")
 
 
-def add_item(cart: Cart, variant_id: int, quantity: int) -> CartLine:
-    """Add units of a variant; the line is merged with an existing one."""
+def add_item(
+    cart: Cart, variant_id: int, quantity: int, source_article_id: int | None = None
+) -> CartLine:
+    """Add units of a variant; the line is merged with an existing one.
+
+    `source_article_id` credits the article whose card the shopper added from; it is
+    kept only when it names a live article (anything else is ignored, never an error).
+    """
     if quantity < 1:
         raise QuantityError("Quantity must be at least 1.")
     variant = _purchasable_variant(variant_id)
@@ -260,6 +267,8 @@ def add_item(cart: Cart, variant_id: int, quantity: int) -> CartLine:
         cart.lines.append(line)
     else:
         line.quantity = new_quantity
+    if source_article_id is not None and is_live_article_id(source_article_id, utcnow()):
+        line.source_article_id = source_article_id
     return line
 
 
@@ -327,10 +336,70 @@ def save(cart: Cart, format_money: Callable[[int], str]) -> CartPricing:
     db.session.flush()  # new lines get their ids; the in-memory collection is current
     pricing = price(cart, format_money)
     remember_gifts(pricing)
-    db.session.commit()
+    _commit_keeping_loaded_rows()
     return pricing
+
+
+def _commit_keeping_loaded_rows() -> None:
+    """Commit without expiring what this request loaded: the view serialises the cart
+    right after, and reloading every row it just wrote would double the queries."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def discard_changes() -> None:
     """Undo unsaved cart edits after a refused change, so nothing half-done is kept."""
     db.session.rollback()
+
+
+def offer_notes(
+    cart: Cart | None,
+    variant: Variant,
+    format_money: Callable[[int], str],
+    now: datetime | None = None,
+) -> list[str]:
+    """What adding one unit of `variant` would unlock, then how far the rest is.
+
+    Asked of the engine with the cart as it would be, so a $199 device page says
+    "Adding this unlocks the FREE device & serum" rather than "Spend $150 more".
+    """
+    now = now or utcnow()
+    current = price(cart, format_money, now)
+    lines = line_inputs(cart)
+    for index, line in enumerate(lines):
+        if line.variant_id == variant.id:
+            lines[index] = CartLineInput(
+                line.key,
+                line.variant_id,
+                line.product_id,
+                line.title,
+                line.quantity + 1,
+                line.unit_price,
+            )
+            break
+    else:
+        lines.append(
+            CartLineInput(
+                str(variant.id),
+                variant.id,
+                variant.product_id,
+                _line_title(variant),
+                1,
+                variant.price,
+            )
+        )
+    context = ShopperContext(
+        entered_codes=tuple(cart.codes) if cart else (),
+        declined_gift_rule_ids=frozenset(cart.declined_gift_rule_ids) if cart else frozenset(),
+    )
+    after = price_cart(lines, load_rules(lines), context, now, format_money)
+    already = {applied.rule_id for applied in current.priced.applied}
+    unlocked = [a for a in after.applied if a.rule_id not in already]
+    notes = [f"Adding this unlocks: {a.label}." for a in unlocked]
+    unlocked_ids = {a.rule_id for a in unlocked}
+    notes += [p.message for p in current.priced.progress if p.rule_id not in unlocked_ids]
+    return notes

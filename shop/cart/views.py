@@ -227,19 +227,25 @@ def add_json():
         for item in items:
             if not isinstance(item, dict):
                 raise BadRequestInput("Each item must be an object with 'id' and 'quantity'.")
-            requested.append((_int_field(item, "id"), _int_field(item, "quantity", 1)))
+            try:
+                source_article = _int_field(item, "source_article", 0) or None
+            except BadRequestInput:
+                source_article = None  # attribution is best effort: never blocks a sale
+            requested.append(
+                (_int_field(item, "id"), _int_field(item, "quantity", 1), source_article)
+            )
     except BadRequestInput as error:
         return json_error(400, "Bad Request", str(error))
     cart = current_or_new_cart()
     try:
-        for variant_id, quantity in requested:
-            service.add_item(cart, variant_id, quantity)
+        for variant_id, quantity, source_article in requested:
+            service.add_item(cart, variant_id, quantity, source_article_id=source_article)
     except service.CartError as error:
         service.discard_changes()
         return json_error(error.status, "Cart Error", error.message)
     pricing = service.save(cart, store_money_formatter())
     g.cart_pricing = pricing
-    added = [_json_line(pricing, str(variant_id)) for variant_id, _ in requested]
+    added = [_json_line(pricing, str(variant_id)) for variant_id, *_ in requested]
     body = {"items": added} if "items" in payload else dict(added[0])
     body["notices"] = _json_cart(pricing)["notices"]
     return jsonify(body)
@@ -298,9 +304,13 @@ def add_form():
     except BadRequestInput:
         flash("Please choose an option and a quantity.", "error")
         return redirect(back)
+    try:
+        source_article = _int_field(request.form, "source_article", 0) or None
+    except BadRequestInput:
+        source_article = None  # attribution is best effort: never blocks a sale
     cart = current_or_new_cart()
     try:
-        line = service.add_item(cart, variant_id, quantity)
+        line = service.add_item(cart, variant_id, quantity, source_article_id=source_article)
     except service.CartError as error:
         service.discard_changes()
         flash(error.message, "error")

@@ -162,3 +162,20 @@ class ProductImage(db.Model):
     variant_id: Mapped[int | None] = mapped_column(ForeignKey("variant.id", ondelete="SET NULL"))
 
     product: Mapped[Product] = relationship(back_populates="images")
+
+
+class StockAdjustment(db.Model):
+    """A staff change to a variant's stock, with the reason (a delivery, a recount)."""
+
+    __tablename__ = "stock_adjustment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(
+        ForeignKey("variant.id", ondelete="CASCADE"), index=True
+    )
+    delta: Mapped[int]  # units added (positive) or taken off (negative)
+    reason: Mapped[str] = mapped_column(String(200))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("delta <> 0", name="delta_not_zero"),)

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from shop.catalog import service
+from content.seo import product_structured_data
+from content.service import latest_articles
+from shop.cart import service as cart_service
+from shop.cart.views import current_cart
+from shop.catalog import reviews, service
+from shop.catalog.forms import ReviewForm
 from shop.catalog.models import Product, Variant
 from shop.catalog.serializers import product_to_dict
+from shop.extensions import limiter
+from shop.templating import store_money_formatter
+from shop.timeutil import utcnow
 
 bp = Blueprint("catalog", __name__)
 
 PRODUCTS_JSON_MAX_LIMIT = 250
+# Shopper reviews per address; generous for a person, tight for a script.
+REVIEW_RATE_LIMIT = "5 per hour"
+REVIEW_RATE_LIMIT_MESSAGE = (
+    "Thank you for all your reviews! You have sent several in a short time, "
+    "so please wait an hour before sending another."
+)
 
 
 def get_product_or_404(handle: str) -> Product:
@@ -38,23 +52,65 @@ def _selected_variant(product: Product) -> Variant | None:
 
 @bp.get("/")
 def home():
-    return render_template("catalog/home.html", products=service.list_featured_products())
+    products = service.list_featured_products()
+    return render_template(
+        "catalog/home.html",
+        products=products,
+        ratings=reviews.rating_summaries(p.id for p in products),
+        latest_articles=latest_articles(utcnow()),
+    )
 
 
 @bp.get("/products")
 def product_list():
-    return render_template("catalog/list.html", products=service.list_storefront_products())
+    products = service.list_storefront_products()
+    return render_template(
+        "catalog/list.html",
+        products=products,
+        ratings=reviews.rating_summaries(p.id for p in products),
+    )
 
 
-@bp.get("/products/<handle>")
+@bp.route("/products/<handle>", methods=["GET", "POST"])
+@limiter.limit(REVIEW_RATE_LIMIT, methods=["POST"], error_message=REVIEW_RATE_LIMIT_MESSAGE)
 def product_page(handle: str):
+    """The product, its approved shopper reviews, and (POST) a new review to moderate."""
     product = get_product_or_404(handle)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            reviews.submit_review(
+                product,
+                form.stars,
+                form.title.data,
+                form.body.data,
+                form.author_name.data,
+                form.email.data,
+            )
+        except reviews.ReviewError as problem:
+            form.form_errors.append(str(problem))
+        else:
+            flash("Thank you! Your review will appear once our editors have read it.", "success")
+            return redirect(url_for("catalog.product_page", handle=handle, _anchor="reviews"))
+    rating = reviews.rating_summary(product.id)
+    approved = reviews.approved_reviews(product.id)
+    selected = _selected_variant(product)
+    offers = (
+        cart_service.offer_notes(current_cart(), selected, store_money_formatter())
+        if selected is not None
+        else []
+    )
     return render_template(
         "catalog/product.html",
         product=product,
-        selected=_selected_variant(product),
+        selected=selected,
+        offer_notes=offers,
         available_quantity=service.available_quantity,
-    )
+        review_form=form,
+        rating=rating,
+        reviews=approved,
+        structured_data=product_structured_data(product, rating, approved),
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.get("/products.json")

@@ -209,6 +209,8 @@ def _freeze(
         payment_provider=provider,
         status=OrderStatus.PENDING,
     )
+    # Priced lines are keyed like cart lines (str(variant_id)); gift lines have no article.
+    source_articles = {cart_line.key: cart_line.source_article_id for cart_line in cart.lines}
     for line in priced.lines:
         variant = quote_.pricing.variants.get(line.variant_id)
         order.lines.append(
@@ -226,6 +228,7 @@ def _freeze(
                 is_gift=line.is_gift,
                 gift_value=line.gift_value,
                 gift_promotion_id=line.gift_rule_id,
+                source_article_id=None if line.is_gift else source_articles.get(line.key),
             )
         )
     for applied in priced.applied:

@@ -145,6 +145,10 @@ class OrderLine(db.Model):
     gift_promotion_id: Mapped[int | None] = mapped_column(
         ForeignKey("promotion.id", ondelete="SET NULL")
     )
+    # The article the shopper added this line from, so staff can see which articles sell.
+    source_article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article.id", ondelete="SET NULL"), index=True
+    )
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

@@ -7,9 +7,11 @@ promotions that can matter and the stock of every gift variant they name.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from flask import current_app, has_app_context
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -186,14 +188,61 @@ def _reward(promotion: Promotion, gift_stock: dict[int, GiftStock], lines):
     return FreeShipping()
 
 
+@dataclass
+class _PromotionSnapshot:
+    """Promotion rows (detached from any session) and gift stock, as read at one time."""
+
+    promotions: Sequence[Promotion]
+    gift_stock: dict[int, GiftStock]
+    generation: int
+    read_at: float
+
+
+# Gift stock moves with every order and is not tracked by the cache generation, so a
+# snapshot lives only this long; checkout reserves gift stock atomically regardless.
+SNAPSHOT_SECONDS = 5.0
+
+
+def _read_snapshot(generation: int) -> _PromotionSnapshot:
+    promotions = list(load_promotions())
+    gift_stock = load_gift_stock(promotions)
+    for promotion in promotions:
+        db.session.expunge(promotion)  # later commits must not expire the shared copy
+    return _PromotionSnapshot(promotions, gift_stock, generation, time.monotonic())
+
+
+def _current_snapshot() -> _PromotionSnapshot:
+    """The promotions as this process last read them, re-read when staff changed any
+    (shared generation) or when the gift stock figures are older than a few seconds."""
+    if not has_app_context():
+        return _read_snapshot(0)
+    extensions = current_app.extensions
+    holder = extensions.setdefault("promotion_snapshot", {"value": None})
+    if "promotion_snapshot_listener" not in extensions:
+        extensions["promotion_snapshot_listener"] = True
+        from shop.page_cache import on_stale_content
+
+        on_stale_content(current_app, lambda: holder.update(value=None))
+    page_cache = extensions.get("page_cache")
+    generation = page_cache.current_generation() if page_cache is not None else 0
+    snapshot = holder["value"]
+    if (
+        snapshot is None
+        or snapshot.generation != generation
+        or time.monotonic() - snapshot.read_at > SNAPSHOT_SECONDS
+    ):
+        snapshot = holder["value"] = _read_snapshot(generation)
+    return snapshot
+
+
 def load_rules(
     lines: Sequence[CartLineInput] = (),
     promotion_usage: PromotionUsageCounts | None = None,
 ) -> list[Rule]:
     """Every rule that can matter for a cart now. A row that cannot become a rule is
     skipped (and logged), so one bad promotion never breaks every cart."""
-    promotions = load_promotions()
-    gift_stock = load_gift_stock(promotions)
+    snapshot = _current_snapshot()
+    promotions, gift_stock = snapshot.promotions, snapshot.gift_stock
     rules = []
     for promotion in promotions:
         try:

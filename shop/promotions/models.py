@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.extensions import db
@@ -94,3 +94,29 @@ class Promotion(db.Model):
 
     def __repr__(self) -> str:
         return f"<Promotion {self.id} {self.name!r} {self.status}>"
+
+
+class PromotionVersion(db.Model):
+    """The settings of a promotion as one saved change left them.
+
+    Orders record the version they were priced under (`OrderPromotion.promotion_version`);
+    this row says what that version's settings were, and which staff member saved it.
+    """
+
+    __tablename__ = "promotion_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(
+        ForeignKey("promotion.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int]
+    settings: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        UniqueConstraint("promotion_id", "version", name="uq_promotion_version_number"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<PromotionVersion {self.promotion_id} v{self.version}>"

@@ -63,6 +63,8 @@
         const item = await postJSON("/cart/add.js", {
           id: data.get("id"),
           quantity: data.get("quantity") || 1,
+          // Article cards name their article, so the sale is credited to it.
+          source_article: data.get("source_article") || undefined,
         });
         notices = ["Added " + item.product_title + " to your cart."];
         (item.notices || []).forEach(function (n) { notices.push(n.message); });

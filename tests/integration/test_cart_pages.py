@@ -138,6 +138,15 @@ def test_product_page_shows_progress_towards_the_gift(shopper):
     assert "Spend $150.00 more to unlock the FREE device &amp; serum ($245.00 value)" in html
 
 
+def test_product_page_says_what_adding_it_unlocks(shopper):
+    html = shopper.client.get("/products/microcurrent-device").get_data(as_text=True)
+    assert "Adding this unlocks: FREE device &amp; serum ($245.00 value)." in html
+    assert "Spend $150.00 more" not in html
+    shopper.form("/cart/add", {"id": variant_id("CMD-ROSE"), "quantity": 1})
+    html = shopper.client.get("/products/conductive-gel").get_data(as_text=True)
+    assert "Adding this unlocks" not in html  # the gift is already in the cart
+
+
 def test_no_announcement_when_no_gift_promotion_runs(shopper):
     from sqlalchemy import update
 

@@ -1,0 +1,68 @@
+"""The `admin` blueprint, its layout context and its error pages."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from shop.admin.access import navigation_for
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.context_processor
+def admin_context() -> dict:
+    role = current_user.role if current_user.is_authenticated else None
+    return {"admin_navigation": navigation_for(role) if role else []}
+
+
+@bp.after_request
+def no_store(response):
+    """Back-office pages hold private data: never kept by a shared cache or the
+    browser's back button after signing out."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+@bp.errorhandler(405)
+@bp.errorhandler(413)
+def admin_error(error: HTTPException):
+    code = error.code or 500
+    message = error.description
+    if code == 413:
+        limit = current_app.config["UPLOAD_MAX_BYTES"] / 1024 / 1024
+        message = f"That file is too large. Pictures may be up to {limit:.1f} MB."
+    return render_template(
+        "admin/error.html", code=code, title=error.name, message=message, path=request.path
+    ), code
+
+
+def upload_folder() -> str:
+    """Where staff uploads are stored: UPLOAD_FOLDER, else instance/uploads."""
+    return current_app.config.get("UPLOAD_FOLDER") or os.path.join(
+        current_app.instance_path, "uploads"
+    )
+
+
+def staff_actor() -> str:
+    """How the order timeline names the signed-in staff member."""
+    return f"staff:{current_user.email}"
+
+
+def apply_errors(form, error) -> None:
+    """Show a service's refusal on the form: each message next to its field, the rest
+    at the top of the form."""
+    for name, message in error.field_errors.items():
+        field = form._fields.get(name)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+    if not error.field_errors:
+        form.form_errors.append(error.message)
