@@ -22,6 +22,17 @@ does not implement cookie policy: the add-to-cart Lua script, like this script's
 requests, reads ``Set-Cookie`` and sends the values back by hand, so the session and
 CSRF token round-trip over plain http without weakening the configuration under test.
 Flask-WTF's strict Referer check applies to https requests only, so it does not apply.
+
+Add to cart: wrk's Lua state is per thread, not per connection, and a response cannot
+be tied to the request that caused it except by what it carries, so the shoppers are
+signed up here before the run (GET / for the session cookie and the CSRF token in
+``<meta name="csrf-token">``, one add and one clear for the cart cookie) and handed to
+``bench/lua/add_to_cart.lua``, which keeps one request in flight per shopper and
+alternates add and clear so every answer can be 200 (see the script).
+
+The machine may be shared: each measured run also records how much CPU processes outside
+the benchmark took (``load_cpu.py``); a busy row is measured once more, the quieter run
+is kept, and a row that stays busy is flagged in the output.
 """
 
 from __future__ import annotations
@@ -80,6 +91,8 @@ CART_COOKIE_NAME = "cart"  # Config.CART_COOKIE_NAME
 WRITE_PRODUCT_HANDLE, WRITE_SKU = "conductive-gel", "CHG-100"
 # Above this share of the CPUs taken by other processes, a row is flagged as unreliable.
 BUSY_MACHINE_SHARE = 0.10
+# One more measured run for such a row (bounded, so the whole run stays well under 10 min).
+BUSY_RETRIES = 1
 
 PAGES = [
     PageSpec("home", "home /", "/", "read"),
@@ -134,18 +147,27 @@ class LoadRunner:
     def measure(
         self, label: str, run: Callable[[float], WrkResult], our_pids: Callable[[], list[int]]
     ) -> WrkResult:
-        """A warm-up run (thrown away), then the measured run."""
+        """A warm-up run (thrown away), then the measured run; measured once more when
+        other processes took a real share of the CPUs, keeping the quieter of the two."""
         log(f"  {label}: warm-up {WARM_UP_S} s, then {self.duration_s:.0f} s")
         run(WARM_UP_S)
-        with CpuMeter(our_pids) as meter:
-            result = run(self.duration_s)
-        result.other_cpu_share = meter.other_share
-        log(
-            f"    {result.requests_per_second:.1f} req/s, p50 {result.p50_ms:.2f} ms, "
-            f"p99 {result.p99_ms:.2f} ms, errors {result.error_count}, "
-            f"other processes' CPU {result.other_cpu_share:.0%}"
-        )
-        return result
+        best: WrkResult | None = None
+        for attempt in range(1 + BUSY_RETRIES):
+            with CpuMeter(our_pids) as meter:
+                result = run(self.duration_s)
+            result.other_cpu_share = meter.other_share
+            log(
+                f"    {result.requests_per_second:.1f} req/s, p50 {result.p50_ms:.2f} ms, "
+                f"p99 {result.p99_ms:.2f} ms, errors {result.error_count}, "
+                f"other processes' CPU {result.other_cpu_share:.0%}"
+            )
+            if best is None or result.other_cpu_share < best.other_cpu_share:
+                best = result
+            if best.other_cpu_share <= BUSY_MACHINE_SHARE or attempt == BUSY_RETRIES:
+                break
+            log("    the machine was busy: measuring once more")
+        assert best is not None
+        return best
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> Callable[[float], WrkResult]:
         def run(duration: float) -> WrkResult:
@@ -311,7 +333,8 @@ NOTES = [
     "the baseline is measured again before each backend's pages; ratio = page req/s / that",
     "wrk runs on the same 2 CPUs as the workers: compare ratios, not absolute req/s",
     "other CPU = share of all CPUs used by processes outside the benchmark during the "
-    f"measured run; rows above {BUSY_MACHINE_SHARE:.0%} were measured on a busy machine",
+    f"measured run; a row above {BUSY_MACHINE_SHARE:.0%} is measured once more and the "
+    "quieter run kept",
 ]
 
 

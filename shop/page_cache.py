@@ -42,12 +42,12 @@ CACHEABLE_ENDPOINTS = frozenset(
         "catalog.products_json",
         "catalog.product_js",
         "cart.cart_json",
-        "content.article_list",
-        "content.guide_page",
-        "content.review_page",
-        "content.article_page",
-        "content.sitemap",
-        "content.feed",
+        "content.index",
+        "content.guide",
+        "content.review",
+        "seo.sitemap",
+        "seo.feed",
+        "seo.robots",
     }
 )
 
@@ -217,7 +217,6 @@ def init_app(app: Flask) -> None:
     if not app.config.get("PAGE_CACHE_ENABLED", True):
         return
 
-    @app.before_request
     def serve_from_cache():
         if not _is_anonymous_request():
             return None
@@ -234,6 +233,11 @@ def init_app(app: Flask) -> None:
         response = Response(body, status=entry.status, headers=entry.headers)
         response.headers["X-Page-Cache"] = "hit"
         return response
+
+    # First among the before-request hooks: a hit needs none of the others (rate-limit
+    # bookkeeping, the cart lookup). A cached page is a GET, which CSRF never checks,
+    # and NUL bytes in its address could never have produced a stored page.
+    app.before_request_funcs.setdefault(None, []).insert(0, serve_from_cache)
 
     @app.after_request
     def store_in_cache(response: Response) -> Response:

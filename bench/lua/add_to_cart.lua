@@ -12,6 +12,9 @@
 -- every answer should be 200; anything else is counted as an error.
 --
 -- Arguments (after `--`): shoppers file, variant id, thread count, cart cookie name.
+--
+-- wrk calls request() once before the run to check the script; that call marks one
+-- shopper of the first thread busy for good (and counts one add), which is harmless.
 
 local threads = {}
 local next_thread_index = 0
