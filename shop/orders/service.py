@@ -65,10 +65,6 @@ def find_by_public_token(token: str) -> Order | None:
     return db.session.scalar(select(Order).where(Order.public_token == token))
 
 
-def find_by_payment_id(payment_id: str) -> Order | None:
-    return db.session.scalar(select(Order).where(Order.payment_id == payment_id))
-
-
 # ------------------------------------------------------------------ payment outcomes
 
 
