@@ -23,6 +23,9 @@ def to_decimal(amount_minor: int, currency: str) -> Decimal:
     return (Decimal(amount_minor) / factor).quantize(Decimal(1) / factor)
 
 
+# A store shows the same few hundred amounts over and over (prices, thresholds, the
+# gift's value), and Babel's formatting is the costliest step of pricing a cart.
+@lru_cache(maxsize=4096)
 def format_money(amount_minor: int, currency: str = "USD", locale: str = "en_US") -> str:
     """Format for display: 24500 -> '$245.00' (en_US, USD)."""
     return format_currency(to_decimal(amount_minor, currency), currency, locale=locale)

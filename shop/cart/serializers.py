@@ -22,24 +22,23 @@ def line_to_dict(
     image_url: Callable[[str], str],
 ) -> dict:
     variant = pricing.variants.get(line.variant_id)
-    product = variant.product if variant else None
     final_unit = (
         line.final_unit_price
         if line.final_unit_price is not None
         else line.final_line_price // line.quantity
     )
-    image = product.images[0].path if product and product.images else None
+    image = variant.image_path if variant else None
     return {
         "key": line.key,
         "id": line.variant_id,
         "variant_id": line.variant_id,
         "product_id": line.product_id,
-        "handle": product.handle if product else None,
+        "handle": variant.handle if variant else None,
         "title": line.title,
-        "product_title": product.title if product else line.title,
+        "product_title": variant.product_title if variant else line.title,
         "variant_title": variant.option_value if variant else None,
         "sku": variant.sku if variant else None,
-        "url": product_url(product.handle) if product and not line.is_gift else None,
+        "url": product_url(variant.handle) if variant and not line.is_gift else None,
         "image": image_url(image) if image else None,
         "quantity": line.quantity,
         "price": final_unit,

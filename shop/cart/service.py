@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from content.service import is_live_article_id
 from shop.cart.models import Cart, CartLine
-from shop.catalog.models import BundleComponent, Product, Variant
-from shop.catalog.service import available_quantity, stock_movements
+from shop.catalog.models import Variant
+from shop.catalog.service import stock_movements
+from shop.catalog.snapshot import VariantSnapshot, shelf_stock, variant_snapshots
 from shop.extensions import db
 from shop.promotions.engine import CodeResult, CodeStatus, PricedCart, price_cart
 from shop.promotions.loader import PromotionUsageCounts, load_rules
@@ -55,21 +56,13 @@ class QuantityError(CartError):
 # --------------------------------------------------------------------------- reading
 
 
-def _cart_query():
-    return select(Cart).options(
-        selectinload(Cart.lines)
-        .selectinload(CartLine.variant)
-        .options(
-            selectinload(Variant.product).selectinload(Product.images),
-            selectinload(Variant.components).selectinload(BundleComponent.component_variant),
-        )
-    )
-
-
 def find_cart(token: str | None) -> Cart | None:
+    """The cart and its lines in one query; what the lines' variants are comes from
+    the per-process catalogue snapshot (`shop.catalog.snapshot`), not from joins."""
     if not token:
         return None
-    return db.session.scalar(_cart_query().where(Cart.token == token))
+    query = select(Cart).options(joinedload(Cart.lines)).where(Cart.token == token)
+    return db.session.execute(query).unique().scalar_one_or_none()
 
 
 def count_items(token: str | None) -> int:
@@ -99,7 +92,7 @@ class CartPricing:
 
     cart: Cart | None
     priced: PricedCart
-    variants: dict[int, Variant] = field(default_factory=dict)
+    variants: dict[int, VariantSnapshot] = field(default_factory=dict)
 
     @property
     def item_count(self) -> int:
@@ -117,26 +110,28 @@ class CartPricing:
         return None
 
 
-def line_inputs(cart: Cart | None) -> list[CartLineInput]:
+def line_inputs(
+    cart: Cart | None, snapshots: dict[int, VariantSnapshot] | None = None
+) -> list[CartLineInput]:
+    """The cart's lines as the engine sees them, priced from the catalogue."""
     if cart is None:
         return []
+    if snapshots is None:
+        snapshots = variant_snapshots(line.variant_id for line in cart.lines)
     return [
         CartLineInput(
             key=line.key,
             variant_id=line.variant_id,
-            product_id=line.variant.product_id,
-            title=_line_title(line.variant),
+            product_id=variant.product_id,
+            title=variant.line_title,
             quantity=line.quantity,
-            unit_price=line.variant.price,
+            unit_price=variant.price,
         )
         for line in cart.lines
+        # A line whose variant is gone is deleted with it (foreign key cascade); this
+        # only skips one deleted after the cart was read.
+        if (variant := snapshots.get(line.variant_id)) is not None
     ]
-
-
-def _line_title(variant: Variant) -> str:
-    if variant.option_value:
-        return f"{variant.product.title} - {variant.option_value}"
-    return variant.product.title
 
 
 def price(
@@ -151,7 +146,8 @@ def price(
     At checkout the shopper's e-mail is known, so the caller passes whether this is
     their first order and how often they used each promotion (per-e-mail limits).
     """
-    inputs = line_inputs(cart)
+    variants = variant_snapshots(line.variant_id for line in cart.lines) if cart else {}
+    inputs = line_inputs(cart, variants)
     context = ShopperContext(
         entered_codes=tuple(cart.codes) if cart else (),
         declined_gift_rule_ids=frozenset(cart.declined_gift_rule_ids) if cart else frozenset(),
@@ -160,15 +156,9 @@ def price(
     )
     usage = PromotionUsageCounts(by_email=usage_by_email or {})
     priced = price_cart(inputs, load_rules(inputs, usage), context, now or utcnow(), format_money)
-    variants = {line.variant_id: line.variant for line in cart.lines} if cart else {}
     gift_ids = [line.variant_id for line in priced.lines if line.variant_id not in variants]
     if gift_ids:
-        for variant in db.session.scalars(
-            select(Variant)
-            .where(Variant.id.in_(gift_ids))
-            .options(selectinload(Variant.product).selectinload(Product.images))
-        ):
-            variants[variant.id] = variant
+        variants = {**variants, **variant_snapshots(gift_ids)}
     return CartPricing(cart, priced, variants)
 
 
@@ -199,16 +189,9 @@ def price_and_remember(cart: Cart | None, format_money: Callable[[int], str]) ->
 # --------------------------------------------------------------------------- writing
 
 
-def _purchasable_variant(variant_id: int) -> Variant:
-    variant = db.session.scalar(
-        select(Variant)
-        .where(Variant.id == variant_id)
-        .options(
-            selectinload(Variant.product),
-            selectinload(Variant.components).selectinload(BundleComponent.component_variant),
-        )
-    )
-    if variant is None or not variant.is_active or not variant.product.is_purchasable:
+def _purchasable_variant(variant_id: int) -> VariantSnapshot:
+    variant = variant_snapshots((variant_id,)).get(variant_id)
+    if variant is None or not variant.is_purchasable:
         raise UnknownVariantError("That product is not available.")
     return variant
 
@@ -220,26 +203,26 @@ def _check_quantity(quantity: int) -> None:
         raise QuantityError(f"You can buy at most {MAX_LINE_QUANTITY} of one item per order.")
 
 
-def _check_stock(cart: Cart, changed: Variant, quantity: int) -> None:
+def _check_stock(cart: Cart, changed: VariantSnapshot, quantity: int) -> None:
     """Would the cart, with `changed` at `quantity`, need more than the shelves hold?
 
     Demand is added up per stocked variant, so a bundle and its parts bought
-    separately draw on the same units.
+    separately draw on the same units. The shelves are read live, in one query.
     """
-    demand: dict[int, int] = {}
-    shelf: dict[int, int] = {}
-    wanted = [(line.variant, line.quantity) for line in cart.lines if line.variant_id != changed.id]
+    others = {ln.variant_id: ln.quantity for ln in cart.lines if ln.variant_id != changed.id}
+    snapshots = variant_snapshots(others)
+    wanted = [(snapshots[vid], units) for vid, units in others.items() if vid in snapshots]
     wanted.append((changed, quantity))
+    demand: dict[int, int] = {}
     for variant, units in wanted:
         for stocked_id, needed in stock_movements(variant, units):
             demand[stocked_id] = demand.get(stocked_id, 0) + needed
-        for part in variant.components or []:
-            shelf[part.component_variant_id] = part.component_variant.stock
-        if not variant.components:
-            shelf[variant.id] = variant.stock
-    if any(demand[vid] > shelf.get(vid, 0) for vid in demand):
-        available = available_quantity(changed)
-        title = changed.product.title
+    shelf = shelf_stock(demand)
+    if any(needed > shelf.get(vid, 0) for vid, needed in demand.items()):
+        available = min(
+            (shelf.get(vid, 0) // units for vid, units in stock_movements(changed, 1)), default=0
+        )
+        title = changed.product_title
         if available <= 0:
             raise StockError(f"{title} is sold out.")
         raise StockError(f"Only {available} of {title} available; your cart already has enough.")
@@ -263,7 +246,7 @@ def add_item(
     if line is None:
         if len(cart.lines) >= MAX_CART_LINES:
             raise QuantityError("Your cart is full.")
-        line = CartLine(variant=variant, quantity=new_quantity)
+        line = CartLine(variant_id=variant.id, quantity=new_quantity)
         cart.lines.append(line)
     else:
         line.quantity = new_quantity
@@ -387,7 +370,9 @@ def offer_notes(
                 str(variant.id),
                 variant.id,
                 variant.product_id,
-                _line_title(variant),
+                f"{variant.product.title} - {variant.option_value}"
+                if variant.option_value
+                else variant.product.title,
                 1,
                 variant.price,
             )

@@ -315,9 +315,8 @@ def add_form():
         service.discard_changes()
         flash(error.message, "error")
         return redirect(back)
-    title = line.variant.product.title
     pricing = service.save(cart, store_money_formatter())
-    flash(f"Added {title} to your cart.", "success")
+    flash(f"Added {pricing.variants[line.variant_id].product_title} to your cart.", "success")
     _flash_outcome(pricing)
     return redirect(url_for("cart.cart_page"))
 

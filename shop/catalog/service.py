@@ -7,6 +7,7 @@ in one place (one query per relationship, never one per product).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -95,7 +96,25 @@ def is_available(product: Product) -> bool:
     return any(available_quantity(variant) > 0 for variant in active_variants(product))
 
 
-def stock_movements(variant: Variant, quantity: int) -> list[tuple[int, int]]:
+class _Part(Protocol):
+    @property
+    def component_variant_id(self) -> int: ...
+
+    @property
+    def quantity(self) -> int: ...
+
+
+class SellableVariant(Protocol):
+    """A `Variant` row or its cached `VariantSnapshot`: what stock movements need."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def components(self) -> Sequence[_Part]: ...
+
+
+def stock_movements(variant: SellableVariant, quantity: int) -> list[tuple[int, int]]:
     """(variant id, units) that selling `quantity` of `variant` takes from the shelf."""
     if variant.components:
         return [

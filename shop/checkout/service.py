@@ -20,6 +20,7 @@ from shop.cart import service as cart_service
 from shop.cart.models import Cart
 from shop.catalog.models import Variant
 from shop.catalog.service import OutOfStockError, stock_movements, take_stock
+from shop.catalog.snapshot import recheck_catalogue
 from shop.checkout.shipping import ShippingMethod, shipping_method, shipping_price
 from shop.extensions import db
 from shop.orders import service as orders
@@ -149,6 +150,7 @@ def place_order(
     if cart is None or not cart.lines:
         raise CheckoutError("Your cart is empty.")
     orders.release_expired(now)
+    recheck_catalogue()
     quote_ = quote(cart, details.email, details.shipping_method, fmt, now)
     _check_codes_and_gift(cart, quote_)
     fingerprint = _fingerprint(quote_, details)

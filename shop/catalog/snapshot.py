@@ -1,0 +1,184 @@
+"""What a cart needs to know about a variant, cached in each app process.
+
+Pricing a cart, listing its lines and checking a new line is for sale need a
+variant's price, titles, picture and bundle parts on every cart request, and those
+change only when staff edit the catalogue. Reading them through the ORM on every
+request (variant, product, images, bundle parts: four rounds) was most of what a
+cart write cost. So each process keeps plain frozen copies, filled on first use and
+dropped when the shared content generation moves (see `shop.page_cache`): a staff
+edit on any server reaches every process within `GENERATION_CHECK_SECONDS`, and at
+once in the process that made it.
+
+Stock is deliberately not here: it moves with every order, so stock checks read it
+live (`shelf_stock`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+
+from shop.catalog.models import BundleComponent, Product, ProductImage, ProductType, Variant
+from shop.extensions import db
+
+# A store's catalogue is small; this only bounds memory if one is not.
+MAX_CACHED_VARIANTS = 20_000
+
+
+@dataclass(frozen=True)
+class BundlePart:
+    component_variant_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class VariantSnapshot:
+    id: int
+    product_id: int
+    handle: str
+    product_title: str
+    option_value: str | None
+    sku: str
+    price: int
+    weight_grams: int
+    # The variant and its product are on sale, and the product is not a gift-only item.
+    is_purchasable: bool
+    image_path: str | None
+    components: tuple[BundlePart, ...]
+
+    @property
+    def line_title(self) -> str:
+        """The title a cart or order line shows: "Device - Rose Gold"."""
+        if self.option_value:
+            return f"{self.product_title} - {self.option_value}"
+        return self.product_title
+
+
+class _SnapshotCache:
+    def __init__(self) -> None:
+        self.entries: dict[int, VariantSnapshot] = {}
+        self.generation: int | None = None
+
+    def clear(self) -> None:
+        self.entries = {}
+
+
+def _read(variant_ids: list[int]) -> dict[int, VariantSnapshot]:
+    rows = db.session.execute(
+        select(
+            Variant.id,
+            Variant.product_id,
+            Variant.sku,
+            Variant.option_value,
+            Variant.price,
+            Variant.weight_grams,
+            Variant.is_active,
+            Product.handle,
+            Product.title,
+            Product.is_active.label("product_is_active"),
+            Product.product_type,
+        )
+        .join(Product, Product.id == Variant.product_id)
+        .where(Variant.id.in_(variant_ids))
+    ).all()
+    if not rows:
+        return {}
+    product_ids = {row.product_id for row in rows}
+    first_image: dict[int, str] = {}
+    for product_id, path in db.session.execute(
+        select(ProductImage.product_id, ProductImage.path)
+        .where(ProductImage.product_id.in_(product_ids))
+        .order_by(ProductImage.product_id, ProductImage.position, ProductImage.id)
+    ):
+        first_image.setdefault(product_id, path)
+    parts: dict[int, list[BundlePart]] = {}
+    for bundle_id, component_id, quantity in db.session.execute(
+        select(
+            BundleComponent.bundle_variant_id,
+            BundleComponent.component_variant_id,
+            BundleComponent.quantity,
+        )
+        .where(BundleComponent.bundle_variant_id.in_(variant_ids))
+        .order_by(BundleComponent.id)
+    ):
+        parts.setdefault(bundle_id, []).append(BundlePart(component_id, quantity))
+    return {
+        row.id: VariantSnapshot(
+            id=row.id,
+            product_id=row.product_id,
+            handle=row.handle,
+            product_title=row.title,
+            option_value=row.option_value,
+            sku=row.sku,
+            price=row.price,
+            weight_grams=row.weight_grams,
+            is_purchasable=bool(
+                row.is_active and row.product_is_active and row.product_type != ProductType.GIFT
+            ),
+            image_path=first_image.get(row.product_id),
+            components=tuple(parts.get(row.id, ())),
+        )
+        for row in rows
+    }
+
+
+def _cache() -> _SnapshotCache | None:
+    if not has_app_context():
+        return None
+    extensions = current_app.extensions
+    cache = extensions.get("variant_snapshots")
+    if cache is None:
+        cache = extensions["variant_snapshots"] = _SnapshotCache()
+        from shop.page_cache import on_stale_content
+
+        on_stale_content(current_app, cache.clear)
+    page_cache = extensions.get("page_cache")
+    generation = page_cache.current_generation() if page_cache is not None else None
+    if generation is None or generation != cache.generation:
+        cache.clear()
+        cache.generation = generation
+    return cache
+
+
+def recheck_catalogue() -> None:
+    """Make the next snapshot read check the shared generation now rather than within
+    the usual second: checkout calls this so an order never uses a price staff changed
+    on another server a moment ago."""
+    if has_app_context() and (page_cache := current_app.extensions.get("page_cache")):
+        page_cache.forget_generation()
+
+
+def variant_snapshots(variant_ids: Iterable[int]) -> dict[int, VariantSnapshot]:
+    """Snapshots of these variants (ids that name no variant are left out); reads the
+    database only for ids this process has not seen since the catalogue last changed."""
+    wanted = set(variant_ids)
+    if not wanted:
+        return {}
+    cache = _cache()
+    if cache is None:
+        return _read(sorted(wanted))
+    entries = cache.entries
+    missing = [vid for vid in wanted if vid not in entries]
+    if missing:
+        fresh = _read(sorted(missing))
+        if len(entries) + len(fresh) > MAX_CACHED_VARIANTS:
+            cache.clear()
+        # A new dict, so a reader holding the old one never sees it change under it.
+        cache.entries = entries = {**cache.entries, **fresh}
+    return {vid: entries[vid] for vid in wanted if vid in entries}
+
+
+def variant_snapshot(variant_id: int) -> VariantSnapshot | None:
+    return variant_snapshots((variant_id,)).get(variant_id)
+
+
+def shelf_stock(variant_ids: Iterable[int]) -> dict[int, int]:
+    """Units on the shelf now, per stocked variant id, in one query."""
+    wanted = sorted(set(variant_ids))
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(Variant.id, Variant.stock).where(Variant.id.in_(wanted)))
+    return dict(rows.all())
