@@ -30,6 +30,11 @@ signed up here before the run (GET / for the session cookie and the CSRF token i
 ``bench/lua/add_to_cart.lua``, which keeps one request in flight per shopper and
 alternates add and clear so every answer can be 200 (see the script).
 
+Last, with the store stopped, a write floor: the bare Flask app again, now inserting one
+row per POST into the same database through a plain SQLAlchemy engine (pre-ping, no
+ORM, no session, no CSRF). No write can do better, so it says how much of a write
+target is the stack's and how much is the store's.
+
 The machine may be shared: each measured run also records how much CPU processes outside
 the benchmark took (``load_cpu.py``); a busy row is measured once more, the quieter run
 is kept, and a row that stays busy is flagged in the output.
@@ -51,6 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import load_report
+from baseline_app import create_write_table
 from load_cpu import CpuMeter, postgres_backends
 from load_report import BackendRun, PageOutcome, PageSpec
 from load_servers import (
@@ -122,6 +128,9 @@ PAGES = [
         target_backends=("postgresql",),
     ),
     PageSpec("checkout", "checkout /checkout (1-line cart)", "/checkout", "checkout"),
+    # Not a store page: bare Flask doing one INSERT + COMMIT per POST on the same
+    # database, the ceiling for any write on this stack (see baseline_app.py).
+    PageSpec("write floor", "reference: bare Flask, 1 INSERT per POST", "/write", "write_floor"),
 ]
 
 
@@ -169,7 +178,9 @@ class LoadRunner:
         assert best is not None
         return best
 
-    def get(self, url: str, headers: dict[str, str] | None = None) -> Callable[[float], WrkResult]:
+    def get(
+        self, url: str, headers: dict[str, str] | None = None, method: str = "GET"
+    ) -> Callable[[float], WrkResult]:
         def run(duration: float) -> WrkResult:
             return run_wrk(
                 self.wrk,
@@ -178,6 +189,7 @@ class LoadRunner:
                 connections=CONNECTIONS,
                 threads=THREADS,
                 script=STATUS_SCRIPT,
+                script_args=[method],
                 headers=headers,
             )
 
@@ -230,12 +242,54 @@ class LoadRunner:
         outcome.baseline = self.measure(
             "baseline", self.get(baseline.base_url + "/"), baseline_pids
         )
-        for spec in PAGES:
+        store_pages = [spec for spec in PAGES if spec.kind != "write_floor"]
+        for spec in store_pages:
             outcome.pages.append(self.run_page(spec, store, outcome.baseline, store_pids))
         outcome.memory = store.worker_memory()
         outcome.workers_at_end = store.worker_pids()
         store.stop()
+        for spec in PAGES:
+            if spec.kind == "write_floor":
+                outcome.pages.append(
+                    self.run_write_floor(spec, backend, database_url, database_name, outcome)
+                )
         return outcome
+
+    def run_write_floor(
+        self,
+        spec: PageSpec,
+        backend: str,
+        database_url: str,
+        database_name: str,
+        outcome: BackendRun,
+    ) -> PageOutcome:
+        """Bare Flask writing one row per POST into the store's database, measured
+        after the store has stopped so the two never share the CPUs."""
+        create_write_table(database_url)
+        env = {**os.environ, "BASELINE_DATABASE_URL": database_url}
+        server = GunicornServer(
+            f"write floor ({backend})",
+            "baseline_app:app",
+            free_port(),
+            BENCH_DIR,
+            env,
+            self.workdir / f"write-floor-{backend}.log",
+        )
+        self.cleanup.callback(server.stop)
+        server.start(workers=WORKERS)
+
+        def pids() -> list[int]:
+            backends = postgres_backends(database_name) if database_name else []
+            return [os.getpid(), *server.all_pids(), *backends]
+
+        try:
+            result = self.measure(
+                spec.label, self.get(server.base_url + spec.path, method="POST"), pids
+            )
+        finally:
+            server.stop()
+        ratio = result.requests_per_second / outcome.baseline.requests_per_second
+        return PageOutcome(spec, "measured", result, ratio)
 
     def run_page(
         self,
@@ -331,6 +385,8 @@ NOTES = [
     "add to cart alternates POST /cart/add.js and POST /cart/clear.js per shopper: req/s "
     "counts both writes; every answer must be 200",
     "the baseline is measured again before each backend's pages; ratio = page req/s / that",
+    "the write floor is bare Flask + a SQLAlchemy engine doing one INSERT + COMMIT per POST "
+    "on the same database, after the store stopped: no write can beat its ratio",
     "wrk runs on the same 2 CPUs as the workers: compare ratios, not absolute req/s",
     "other CPU = share of all CPUs used by processes outside the benchmark during the "
     f"measured run; a row above {BUSY_MACHINE_SHARE:.0%} is measured once more and the "
