@@ -11,6 +11,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 import requests
 from sqlalchemy import func, select
 
@@ -39,6 +40,8 @@ def two_servers(app, demo_store):
         if os.environ.get("REQUIRE_SERVICES"):
             pytest.fail("REQUIRE_SERVICES is set but Redis is not running on 127.0.0.1:6379")
         pytest.skip("Redis is not running on 127.0.0.1:6379")
+    # Database 15 is the tests' own: start every run with no rate-limit counts left over.
+    redis.Redis.from_url(REDIS_URL).flushdb()
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     env = {"REDIS_URL": REDIS_URL}
     servers = [GunicornServer(url, workers=2, extra_env=env).start() for _ in range(2)]
@@ -132,3 +135,21 @@ def test_forty_shoppers_for_ten_units_across_both_servers(two_servers):
     db.session.rollback()
     assert db.session.scalar(select(Variant.stock).where(Variant.id == gel_id)) == 0
     assert db.session.scalar(select(func.count()).select_from(Order)) == 10
+
+
+def test_failed_sign_ins_are_counted_across_both_servers(two_servers):
+    """Each worker of each server keeps no count of its own: four workers with
+    in-memory counters would allow 5 failures each; Redis allows 5 in all."""
+    a, b = (server.url for server in two_servers)
+    visitor = requests.Session()
+    token = csrf_from(visitor.get(f"{a}/admin/login", timeout=10).text)
+    attempt = {"email": "owner@example.com", "password": "not-the-password", "csrf_token": token}
+    statuses = [
+        visitor.post(f"{(a, b)[i % 2]}/admin/login", data=attempt, timeout=10).status_code
+        for i in range(5)
+    ]
+    assert statuses == [401] * 5
+    for server in (a, b):
+        blocked = visitor.post(f"{server}/admin/login", data=attempt, timeout=10)
+        assert blocked.status_code == 429
+        assert "Too many failed sign-in attempts" in blocked.text
