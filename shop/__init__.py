@@ -34,6 +34,9 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
         url, app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     )
 
+    from shop.signing import ReusedSignerSessionInterface
+
+    app.session_interface = ReusedSignerSessionInterface()
     _init_extensions(app)
     _register_blueprints(app)
 

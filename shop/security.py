@@ -52,15 +52,24 @@ def init_app(app: Flask) -> None:
             elif request.is_json and b"\\u0000" in request.get_data(cache=True):
                 abort(400, description="The request contains a character we cannot accept.")
 
+    defaults = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if secure_transport:
+        defaults.append(("Strict-Transport-Security", HSTS))
+    security_headers = [(name.lower(), name, value) for name, value in defaults]
+
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if secure_transport:
-            headers.setdefault("Strict-Transport-Security", HSTS)
+        """Each header unless the view set its own (one pass: this runs on every
+        response, cached pages included)."""
+        present = {name.lower() for name, _ in response.headers.items()}
+        response.headers.extend(
+            [(name, value) for key, name, value in security_headers if key not in present]
+        )
         return response

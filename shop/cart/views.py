@@ -6,6 +6,7 @@ when a shopper first adds something, so browsing writes nothing.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import (
@@ -48,7 +49,13 @@ def _limit_body_size() -> None:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="cart-token")
+    return _cart_token_serializer(current_app.secret_key)
+
+
+@lru_cache(maxsize=4)
+def _cart_token_serializer(secret_key: str | bytes) -> URLSafeSerializer:
+    # Built once per key: building one costs more than signing a token with it.
+    return URLSafeSerializer(secret_key, salt="cart-token")
 
 
 def cart_token() -> str | None:
