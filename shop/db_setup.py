@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
@@ -25,6 +26,26 @@ def _tune_sqlite(dbapi_connection, _connection_record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _request_writes() -> bool:
+    return has_request_context() and request.method in WRITING_METHODS
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(connection) -> None:
+    """A form or JSON write on SQLite takes the write lock when its transaction
+    begins (BEGIN IMMEDIATE), before it reads. A deferred transaction that read
+    first would fail at its first write, without waiting, whenever another request
+    had written in between (WAL cannot move a reader's snapshot forward); this way
+    the second writer waits its turn (busy timeout) and then reads fresh rows.
+    Everything else is left to the driver, which begins a (deferred) transaction
+    only at the first write: reads never wait for a writer."""
+    if connection.dialect.name == "sqlite" and _request_writes():
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
