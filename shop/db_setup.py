@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
@@ -28,23 +28,37 @@ def _tune_sqlite(dbapi_connection, _connection_record) -> None:
     cursor.close()
 
 
-WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _request_writes() -> bool:
-    return has_request_context() and request.method in WRITING_METHODS
+def reads_then_writes(view):
+    """Mark a view whose writes depend on what it read first (a cart quantity, the
+    order already placed for a cart). Its POSTs are serialised: on SQLite their
+    transactions begin with BEGIN IMMEDIATE; the cart service locks the cart row on
+    PostgreSQL (`view_reads_then_writes`). Views that call slow things (a password
+    hash, a payment provider) inside a transaction must not be marked: the lock would
+    be held for that long."""
+    view.reads_then_writes = True
+    return view
+
+
+def view_reads_then_writes() -> bool:
+    """True while serving a write request to a view marked `reads_then_writes`."""
+    if not has_request_context() or request.method in SAFE_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "reads_then_writes", False))
 
 
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(connection) -> None:
-    """A form or JSON write on SQLite takes the write lock when its transaction
-    begins (BEGIN IMMEDIATE), before it reads. A deferred transaction that read
-    first would fail at its first write, without waiting, whenever another request
-    had written in between (WAL cannot move a reader's snapshot forward); this way
-    the second writer waits its turn (busy timeout) and then reads fresh rows.
-    Everything else is left to the driver, which begins a (deferred) transaction
-    only at the first write: reads never wait for a writer."""
-    if connection.dialect.name == "sqlite" and _request_writes():
+    """A marked write takes SQLite's write lock when its transaction begins, before
+    it reads. A deferred transaction that read first would overwrite, or fail at its
+    first write, when another request wrote in between (WAL does not move a reader's
+    snapshot forward); this way the second writer waits its turn (busy timeout) and
+    reads fresh rows. Everything else is left to the driver, which begins a
+    (deferred) transaction only at the first write: reads never wait for a writer."""
+    if connection.dialect.name == "sqlite" and view_reads_then_writes():
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -160,9 +160,28 @@ def _mark_stale(session_: Session) -> None:
         bump_generation(session_)
     finally:
         session_.info["bumping"] = False
+    session_.info["content_changed"] = True
+    _notify_stale_content()
+
+
+def _notify_stale_content() -> None:
     if has_app_context():
         for listener in current_app.extensions.get("stale_content_listeners", ()):
             listener()
+
+
+@event.listens_for(Session, "after_commit")
+def _drop_copies_again_after_commit(session_: Session) -> None:
+    """Copies are dropped when a change is flushed, but until it commits another
+    thread of this process can still read the old rows and cache them again; drop
+    once more when the change is visible to everyone."""
+    if session_.info.pop("content_changed", False):
+        _notify_stale_content()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_change(session_: Session) -> None:
+    session_.info.pop("content_changed", None)
 
 
 @event.listens_for(Session, "before_flush")

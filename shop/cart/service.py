@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from content.service import is_live_article_id
 from shop.cart.models import Cart, CartLine
@@ -56,11 +56,22 @@ class QuantityError(CartError):
 # --------------------------------------------------------------------------- reading
 
 
-def find_cart(token: str | None) -> Cart | None:
+def find_cart(token: str | None, for_update: bool = False) -> Cart | None:
     """The cart and its lines in one query; what the lines' variants are comes from
-    the per-process catalogue snapshot (`shop.catalog.snapshot`), not from joins."""
+    the per-process catalogue snapshot (`shop.catalog.snapshot`), not from joins.
+
+    `for_update` locks the cart row until commit (PostgreSQL; SQLite serialises
+    writers with BEGIN IMMEDIATE instead), so two requests changing one cart at once
+    (a double click) run one after the other and neither loses the other's change.
+    """
     if not token:
         return None
+    if for_update:
+        # Lock first, then read the lines in a second statement: PostgreSQL re-reads a
+        # row it waited for, but rows joined to it in the same statement would still
+        # come from before the other request committed.
+        query = select(Cart).options(selectinload(Cart.lines)).with_for_update(of=Cart)
+        return db.session.scalar(query.where(Cart.token == token))
     query = select(Cart).options(joinedload(Cart.lines)).where(Cart.token == token)
     return db.session.execute(query).unique().scalar_one_or_none()
 

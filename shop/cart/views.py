@@ -26,6 +26,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from shop.cart import service
 from shop.cart.models import Cart
 from shop.cart.serializers import cart_to_dict, line_to_dict
+from shop.db_setup import reads_then_writes, view_reads_then_writes
 from shop.errors import json_error
 from shop.promotions import messages
 from shop.promotions.loader import load_rules
@@ -49,13 +50,17 @@ def _limit_body_size() -> None:
 
 
 def _serializer() -> URLSafeSerializer:
-    return _cart_token_serializer(current_app.secret_key)
+    fallbacks = tuple(current_app.config.get("SECRET_KEY_FALLBACKS") or ())
+    return _cart_token_serializer(current_app.secret_key, fallbacks)
 
 
 @lru_cache(maxsize=4)
-def _cart_token_serializer(secret_key: str | bytes) -> URLSafeSerializer:
-    # Built once per key: building one costs more than signing a token with it.
-    return URLSafeSerializer(secret_key, salt="cart-token")
+def _cart_token_serializer(
+    secret_key: str | bytes, fallbacks: tuple[str | bytes, ...]
+) -> URLSafeSerializer:
+    # Built once per key: building one costs more than signing a token with it. Old
+    # keys still verify after a rotation (SECRET_KEY_FALLBACKS), so carts survive it.
+    return URLSafeSerializer([*fallbacks, secret_key], salt="cart-token")
 
 
 def cart_token() -> str | None:
@@ -71,8 +76,10 @@ def cart_token() -> str | None:
 
 
 def current_cart() -> Cart | None:
+    """The shopper's cart, once per request; locked for the request when the view
+    changes it (`reads_then_writes`)."""
     if "cart" not in g:
-        g.cart = service.find_cart(cart_token())
+        g.cart = service.find_cart(cart_token(), for_update=view_reads_then_writes())
     return g.cart
 
 
@@ -222,6 +229,7 @@ def cart_json():
 
 
 @bp.post("/cart/add.js")
+@reads_then_writes
 def add_json():
     try:
         payload = _payload()
@@ -259,6 +267,7 @@ def add_json():
 
 
 @bp.post("/cart/change.js")
+@reads_then_writes
 def change_json():
     try:
         payload = _payload()
@@ -286,6 +295,7 @@ def change_json():
 
 
 @bp.post("/cart/clear.js")
+@reads_then_writes
 def clear_json():
     cart = current_cart()
     if cart is not None:
@@ -303,6 +313,7 @@ def cart_page():
 
 
 @bp.post("/cart/add")
+@reads_then_writes
 def add_form():
     back = _safe_return_path(request.form.get("return_to"), url_for("cart.cart_page"))
     try:
@@ -329,6 +340,7 @@ def add_form():
 
 
 @bp.post("/cart/change")
+@reads_then_writes
 def change_form():
     cart = current_cart()
     try:
@@ -353,6 +365,7 @@ def change_form():
 
 
 @bp.post("/cart/clear")
+@reads_then_writes
 def clear_form():
     cart = current_cart()
     if cart is not None:
@@ -363,6 +376,7 @@ def clear_form():
 
 
 @bp.post("/cart/code")
+@reads_then_writes
 def apply_code_form():
     code = (request.form.get("code") or "")[:80]
     cart = current_or_new_cart()
@@ -374,6 +388,7 @@ def apply_code_form():
 
 
 @bp.post("/cart/code/remove")
+@reads_then_writes
 def remove_code_form():
     cart = current_cart()
     if cart is not None:
@@ -384,6 +399,7 @@ def remove_code_form():
 
 
 @bp.post("/cart/gift/<action>")
+@reads_then_writes
 def gift_choice_form(action: str):
     cart = current_cart()
     try:

@@ -15,6 +15,7 @@ live (`shelf_stock`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -61,9 +62,24 @@ class _SnapshotCache:
     def __init__(self) -> None:
         self.entries: dict[int, VariantSnapshot] = {}
         self.generation: int | None = None
+        # Moves on every clear. A read that began before a clear may hold old rows, so
+        # it is only kept if no clear happened meanwhile (threaded servers).
+        self.epoch = 0
+        self.lock = threading.Lock()
 
     def clear(self) -> None:
-        self.entries = {}
+        with self.lock:
+            self.entries = {}
+            self.epoch += 1
+
+    def keep(self, fresh: dict[int, VariantSnapshot], read_in_epoch: int) -> None:
+        with self.lock:
+            if self.epoch != read_in_epoch:
+                return
+            if len(self.entries) + len(fresh) > MAX_CACHED_VARIANTS:
+                self.entries = {}
+            # A new dict, so a reader holding the old one never sees it change under it.
+            self.entries = {**self.entries, **fresh}
 
 
 def _read(variant_ids: list[int]) -> dict[int, VariantSnapshot]:
@@ -160,15 +176,14 @@ def variant_snapshots(variant_ids: Iterable[int]) -> dict[int, VariantSnapshot]:
     cache = _cache()
     if cache is None:
         return _read(sorted(wanted))
-    entries = cache.entries
+    entries, epoch = cache.entries, cache.epoch
     missing = [vid for vid in wanted if vid not in entries]
-    if missing:
-        fresh = _read(sorted(missing))
-        if len(entries) + len(fresh) > MAX_CACHED_VARIANTS:
-            cache.clear()
-        # A new dict, so a reader holding the old one never sees it change under it.
-        cache.entries = entries = {**cache.entries, **fresh}
-    return {vid: entries[vid] for vid in wanted if vid in entries}
+    if not missing:
+        return {vid: entries[vid] for vid in wanted}
+    fresh = _read(sorted(missing))
+    cache.keep(fresh, epoch)
+    found = {vid: entries[vid] for vid in wanted if vid in entries}
+    return {**found, **fresh}
 
 
 def variant_snapshot(variant_id: int) -> VariantSnapshot | None:

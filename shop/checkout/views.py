@@ -8,6 +8,7 @@ from shop.cart.views import current_cart
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.shipping import SHIPPING_METHODS
+from shop.db_setup import reads_then_writes
 from shop.orders import links
 from shop.orders import service as orders
 from shop.payments.registry import get_provider
@@ -31,6 +32,7 @@ def _details(form: CheckoutForm) -> service.CheckoutDetails:
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
+@reads_then_writes  # a double submit waits for the first and finds its order
 def checkout_page():
     cart = current_cart()
     if cart is None or not cart.lines:

@@ -133,8 +133,12 @@ def start_payment(order: Order, provider: PaymentProvider, request_factory) -> N
 
 
 def _create_payment(order: Order, provider: PaymentProvider, request_factory) -> None:
+    payment_request = request_factory(order)
+    # End the transaction before calling out: nothing is pending here, and no lock or
+    # snapshot should be held for as long as the provider takes (up to its timeout).
+    db.session.commit()
     try:
-        session = provider.create_payment(request_factory(order))
+        session = provider.create_payment(payment_request)
     except PaymentProviderError as error:
         order.payment_status = PaymentStatus.ERROR
         order.payment_message = (

@@ -39,10 +39,10 @@ def test_a_cart_write_reads_the_cart_and_the_shelf_then_writes(app, client, demo
     statements = [s for s in statements if not s.lstrip().upper().startswith("BEGIN")]
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     writes = [s for s in statements if not s.lstrip().upper().startswith("SELECT")]
-    # One read of the cart with its lines, one of the stock on the shelves; no
+    # The cart row (locked for the request), its lines, the stock on the shelves; no
     # catalogue rows, no gift rows: those come from the snapshot.
-    assert len(reads) == 2, reads
-    assert "cart_line" in reads[0] and "stock" in reads[1]
+    assert len(reads) == 3, reads
+    assert "FROM cart " in reads[0] and "FROM cart_line" in reads[1] and "stock" in reads[2]
     assert len(writes) == 1 and "UPDATE cart_line" in writes[0]
     statements = _statements(app, lambda: shopper.client.get("/cart.js").status_code)
     assert len(statements) == 1, statements  # the cart and its lines, in one query
@@ -84,3 +84,34 @@ def test_checkout_uses_a_price_changed_on_another_server_a_moment_ago(app, clien
     db.session.rollback()
     order = db.session.scalars(select(Order)).one()
     assert [line.unit_price for line in order.lines] == [6100]
+
+
+def test_a_read_overtaken_by_a_catalogue_change_is_not_kept(app, demo_store, monkeypatch):
+    """Threaded servers: rows read just before a staff change must not be cached
+    under the new generation (they would stay until the next change)."""
+    from shop.catalog import snapshot
+
+    serum = variant_id("FPS-30")
+    real_read = snapshot._read
+
+    def read_while_staff_change_lands(ids):
+        rows = real_read(ids)
+        app.extensions["variant_snapshots"].clear()  # what a staff change does
+        return rows
+
+    monkeypatch.setattr(snapshot, "_read", read_while_staff_change_lands)
+    assert snapshot.variant_snapshots([serum])[serum].price == 5800  # answered...
+    assert serum not in app.extensions["variant_snapshots"].entries  # ...not kept
+
+
+def test_copies_cached_between_a_change_and_its_commit_are_dropped(app, demo_store):
+    serum = variant_id("FPS-30")
+    old = variant_snapshot(serum)
+    db.session.get(Variant, serum).price = 6100
+    db.session.flush()  # drops this process's copies
+    cache = app.extensions["variant_snapshots"]
+    # Meanwhile another thread reads the row still committed and caches it again.
+    cache.keep({serum: old}, cache.epoch)
+    db.session.commit()
+    assert serum not in cache.entries
+    assert variant_snapshot(serum).price == 6100

@@ -36,11 +36,20 @@ def write_lock_is_free(path: str) -> bool:
         other.close()
 
 
-@pytest.mark.parametrize(("method", "takes_the_lock"), [("POST", True), ("GET", False)])
-def test_write_requests_take_the_write_lock_when_they_begin(
-    app, sqlite_file, method, takes_the_lock
+@pytest.mark.parametrize(
+    ("path", "method", "takes_the_lock"),
+    [
+        ("/cart/add.js", "POST", True),  # reads the cart, then writes from it
+        ("/checkout", "POST", True),  # looks for the order placed, then places one
+        ("/cart.js", "GET", False),  # reads never wait for a writer
+        ("/checkout", "GET", False),
+        ("/admin/login", "POST", False),  # a password hash must not hold the lock
+    ],
+)
+def test_marked_write_requests_take_the_write_lock_when_they_begin(
+    app, sqlite_file, path, method, takes_the_lock
 ):
-    with app.test_request_context("/cart/add.js", method=method):
+    with app.test_request_context(path, method=method):
         db.session.execute(text("SELECT 1"))  # begins the transaction; reads only
         assert write_lock_is_free(sqlite_file) is not takes_the_lock
         db.session.rollback()
@@ -78,3 +87,25 @@ def test_a_second_writer_waits_and_then_reads_the_first_ones_row(app, sqlite_fil
     db.session.rollback()
     final = db.session.scalar(select(Variant.stock).where(Variant.sku == "FPS-30"))
     assert final == results["first"] - 2
+
+
+def test_the_payment_provider_is_called_with_no_transaction_open(
+    app, sqlite_file, client, demo_store, monkeypatch
+):
+    """Creating the payment can take the provider's whole timeout: on SQLite an open
+    write transaction would stop every other write in the store for that long."""
+    from shop.payments.demo import DemoProvider
+    from tests.integration.cart_helpers import CartClient, place_order
+
+    lock_free_during_call: list[bool] = []
+    create_payment = DemoProvider.create_payment
+
+    def observed(self, request):
+        lock_free_during_call.append(write_lock_is_free(sqlite_file))
+        return create_payment(self, request)
+
+    monkeypatch.setattr(DemoProvider, "create_payment", observed)
+    shopper = CartClient(client)
+    shopper.add("FPS-30", 1)
+    assert place_order(shopper).status_code == 302
+    assert lock_free_during_call == [True]
