@@ -179,9 +179,11 @@ def _drop_copies_again_after_commit(session_: Session) -> None:
         _notify_stale_content()
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back_change(session_: Session) -> None:
-    session_.info.pop("content_changed", None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_change(session_: Session, previous_transaction) -> None:
+    # A savepoint rolled back inside a transaction that still commits keeps the flag.
+    if previous_transaction.parent is None:
+        session_.info.pop("content_changed", None)
 
 
 @event.listens_for(Session, "before_flush")

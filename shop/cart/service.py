@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from content.service import is_live_article_id
-from shop.cart.models import Cart, CartLine
+from shop.cart.models import Cart, CartLine, new_cart_token
 from shop.catalog.models import Variant
 from shop.catalog.service import stock_movements
 from shop.catalog.snapshot import VariantSnapshot, shelf_stock, variant_snapshots
@@ -76,6 +76,12 @@ def find_cart(token: str | None, for_update: bool = False) -> Cart | None:
     return db.session.execute(query).unique().scalar_one_or_none()
 
 
+def lock(cart: Cart) -> None:
+    """Lock the cart row until this transaction ends (PostgreSQL; on SQLite a marked
+    view's transactions hold the database's write lock already)."""
+    db.session.execute(select(Cart.id).where(Cart.id == cart.id).with_for_update())
+
+
 def count_items(token: str | None) -> int:
     """The header's count: the shopper's own units, one light query."""
     if not token:
@@ -89,7 +95,7 @@ def count_items(token: str | None) -> int:
 
 
 def new_cart() -> Cart:
-    cart = Cart(codes=[], declined_gift_rule_ids=[], gift_rule_ids=[])
+    cart = Cart(token=new_cart_token(), codes=[], declined_gift_rule_ids=[], gift_rule_ids=[])
     db.session.add(cart)
     return cart
 

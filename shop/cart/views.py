@@ -79,7 +79,9 @@ def current_cart() -> Cart | None:
     """The shopper's cart, once per request; locked for the request when the view
     changes it (`reads_then_writes`)."""
     if "cart" not in g:
-        g.cart = service.find_cart(cart_token(), for_update=view_reads_then_writes())
+        token = cart_token()
+        g.cart = service.find_cart(token, for_update=view_reads_then_writes())
+        g.cart_cookie_token = token if g.cart is not None else None
     return g.cart
 
 
@@ -87,6 +89,7 @@ def current_or_new_cart() -> Cart:
     cart = current_cart()
     if cart is None:
         cart = g.cart = service.new_cart()
+        g.cart_cookie_token = cart.token
     return cart
 
 
@@ -102,17 +105,20 @@ def _forget_previous_cart() -> None:
     """`g` outlives a request when an app context was already pushed (tests, CLI);
     the cart found for one request must never serve another."""
     g.pop("cart", None)
+    g.pop("cart_cookie_token", None)
     g.pop("cart_pricing", None)
 
 
 @bp.after_app_request
 def _keep_cart_cookie(response):
     """Persist the cart cookie when this request created or used a cart."""
-    cart = g.get("cart")
-    if cart is not None and cart.token:
+    # The token as found or made, not read off the row: after a commit that would
+    # reload the cart, in a new transaction, for nothing.
+    token = g.get("cart_cookie_token")
+    if token:
         response.set_cookie(
             current_app.config["CART_COOKIE_NAME"],
-            _serializer().dumps(cart.token),
+            _serializer().dumps(token),
             max_age=current_app.config["CART_COOKIE_MAX_AGE"],
             httponly=True,
             samesite="Lax",
@@ -275,7 +281,8 @@ def change_json():
         cart = current_cart()
         if "line" in payload:
             index = _int_field(payload, "line")
-            lines = current_pricing().priced.lines
+            # Reads only: current_pricing() may commit, which would end the cart lock.
+            lines = service.price(cart, store_money_formatter()).priced.lines
             if not 1 <= index <= len(lines):
                 return json_error(404, "Not Found", "There is no such line in your cart.")
             key = lines[index - 1].key

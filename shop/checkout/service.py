@@ -149,7 +149,8 @@ def place_order(
     now = now or utcnow()
     if cart is None or not cart.lines:
         raise CheckoutError("Your cart is empty.")
-    orders.release_expired(now)
+    orders.release_expired(now)  # commits: the cart row lock taken by the view ends here
+    cart_service.lock(cart)  # so take it again: a double submit waits, then finds this order
     recheck_catalogue()
     quote_ = quote(cart, details.email, details.shipping_method, fmt, now)
     _check_codes_and_gift(cart, quote_)

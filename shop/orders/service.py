@@ -140,16 +140,30 @@ def _create_payment(order: Order, provider: PaymentProvider, request_factory) ->
     try:
         session = provider.create_payment(payment_request)
     except PaymentProviderError as error:
+        _reread_locked(order)
+        if order.payment_id:
+            return  # a concurrent request (a double submit) created it meanwhile
         order.payment_status = PaymentStatus.ERROR
         order.payment_message = (
             "We could not reach the payment service. Your order is saved; please try again."
         )
         record_event(order, SYSTEM, "payment_error", str(error)[:300])
         return
+    _reread_locked(order)
+    if order.payment_id and order.payment_id != session.payment_id:
+        return  # another request stored its payment first; keep that one
+    if order.payment_id is None or order.payment_status == PaymentStatus.ERROR:
+        order.payment_status = PaymentStatus.UNPAID
     order.payment_id = session.payment_id
     order.payment_client_secret = session.client_secret
-    order.payment_status = PaymentStatus.UNPAID
     order.payment_message = ""
+
+
+def _reread_locked(order: Order) -> None:
+    """The order as committed now, locked until commit: two requests creating the
+    same payment (the idempotency key makes it one payment) must not overwrite each
+    other's outcome, e.g. an error written over the payment the other one stored."""
+    db.session.refresh(order, with_for_update=True)
 
 
 # ------------------------------------------------------------------ reservations
