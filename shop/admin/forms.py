@@ -136,6 +136,24 @@ def split_skus(text: str | None) -> list[str]:
     return [part for part in re.split(r"[\s,]+", text or "") if part]
 
 
+def required_number(
+    label: str,
+    *,
+    missing: str,
+    low: int | None = None,
+    high: int | None = None,
+    out_of_range: str | None = None,
+    default: int | None = None,
+) -> IntegerField:
+    """A whole number the form cannot be sent without, from `low` to `high`; the
+    messages say what is missing or out of range in the field's own words."""
+    return IntegerField(
+        label,
+        default=default,
+        validators=[InputRequired(missing), NumberRange(min=low, max=high, message=out_of_range)],
+    )
+
+
 class VersionField(HiddenField):
     """The version the form was opened at, sent back to detect a concurrent save."""
 
@@ -263,13 +281,13 @@ class ProductForm(FlaskForm):
     )
     is_active = BooleanField("Active (shown in the shop)", default=True)
     is_featured = BooleanField("Featured on the home page")
-    position = IntegerField(
+    position = required_number(
         "Position in lists",
+        missing="Enter a position.",
+        low=0,
+        high=100000,
+        out_of_range="Use a whole number from 0.",
         default=0,
-        validators=[
-            InputRequired("Enter a position."),
-            NumberRange(min=0, max=100000, message="Use a whole number from 0."),
-        ],
     )
     version = VersionField()
     submit = SubmitField("Save product")
@@ -289,13 +307,12 @@ class VariantFields(FlaskForm):
     )
     price = MoneyField("Price", validators=[InputRequired("Enter a price.")])
     compare_at_price = MoneyField("Compare-at price (before a sale)", validators=[Optional()])
-    weight_grams = IntegerField(
+    weight_grams = required_number(
         "Weight in grams",
+        missing="Enter a weight.",
+        low=0,
+        out_of_range="The weight cannot be below zero.",
         default=0,
-        validators=[
-            InputRequired("Enter a weight."),
-            NumberRange(min=0, message="The weight cannot be below zero."),
-        ],
     )
 
 
@@ -305,22 +322,19 @@ class NewProductForm(ProductForm):
     variant_price = VariantFields.price
     variant_compare_at_price = VariantFields.compare_at_price
     variant_weight_grams = VariantFields.weight_grams
-    stock = IntegerField(
+    stock = required_number(
         "Stock on hand",
+        missing="Enter the stock on hand (0 if none).",
+        low=0,
+        out_of_range="Stock cannot be below zero.",
         default=0,
-        validators=[
-            InputRequired("Enter the stock on hand (0 if none)."),
-            NumberRange(min=0, message="Stock cannot be below zero."),
-        ],
     )
     submit = SubmitField("Create product")
 
 
 class VariantForm(VariantFields):
-    position = IntegerField(
-        "Position",
-        default=0,
-        validators=[InputRequired("Enter a position."), NumberRange(min=0, max=100000)],
+    position = required_number(
+        "Position", missing="Enter a position.", low=0, high=100000, default=0
     )
     is_active = BooleanField("Active (can be bought)", default=True)
     version = VersionField()
@@ -328,26 +342,19 @@ class VariantForm(VariantFields):
 
 
 class NewVariantForm(VariantForm):
-    stock = IntegerField(
-        "Stock on hand",
-        default=0,
-        validators=[
-            InputRequired("Enter the stock on hand (0 if none)."),
-            NumberRange(min=0, message="Stock cannot be below zero."),
-        ],
-    )
+    stock = NewProductForm.stock
     submit = SubmitField("Add variant")
 
 
 class ComponentForm(FlaskForm):
     component = SelectField("Part", coerce=optional_int, validate_choice=False)
-    quantity = IntegerField(
+    quantity = required_number(
         "Quantity",
+        missing="Enter a quantity.",
+        low=1,
+        high=100,
+        out_of_range="Use a quantity from 1 to 100.",
         default=1,
-        validators=[
-            InputRequired("Enter a quantity."),
-            NumberRange(min=1, max=100, message="Use a quantity from 1 to 100."),
-        ],
     )
     version = VersionField()
     submit = SubmitField("Add part")
@@ -370,12 +377,11 @@ class ImageForm(FlaskForm):
 
 
 class StockForm(FlaskForm):
-    delta = IntegerField(
+    delta = required_number(
         "Change in units (negative to take off)",
-        validators=[
-            InputRequired("Enter how many units to add or take off."),
-            NumberRange(min=-100000, max=100000),
-        ],
+        missing="Enter how many units to add or take off.",
+        low=-100000,
+        high=100000,
     )
     reason = SelectField("Reason", choices=options(STOCK_REASONS.items()))
     # No Optional(): it would stop the check that "other" comes with a note.
@@ -445,13 +451,13 @@ class PromotionForm(SimulationFields):
         "One gift per this many qualifying units (empty: one gift per order)",
         validators=[Optional(), NumberRange(min=1, max=1000, message="Use a number from 1.")],
     )
-    gift_max_quantity = IntegerField(
+    gift_max_quantity = required_number(
         "At most this many gifts per order",
+        missing="Enter the most gifts per order.",
+        low=1,
+        high=100,
+        out_of_range="Use a number from 1 to 100.",
         default=1,
-        validators=[
-            InputRequired("Enter the most gifts per order."),
-            NumberRange(min=1, max=100, message="Use a number from 1 to 100."),
-        ],
     )
     percent_off = IntegerField(
         "Percent off",
@@ -479,25 +485,25 @@ class PromotionForm(SimulationFields):
     required_variants = MultiCheckboxField(
         "Cart must contain one of these variants", coerce=int, validate_choice=False
     )
-    required_min_quantity = IntegerField(
+    required_min_quantity = required_number(
         "How many qualifying units are needed",
+        missing="Enter how many units are needed.",
+        low=1,
+        high=1000,
+        out_of_range="Use a number from 1.",
         default=1,
-        validators=[
-            InputRequired("Enter how many units are needed."),
-            NumberRange(min=1, max=1000, message="Use a number from 1."),
-        ],
     )
     first_order_only = BooleanField("Only for a shopper's first order")
     starts_at = UTCDateTimeField("Starts (UTC)", validators=[Optional()])
     ends_at = UTCDateTimeField("Ends (UTC)", validators=[Optional()])
     # Combination and limits.
-    priority = IntegerField(
+    priority = required_number(
         "Priority (higher is considered first)",
+        missing="Enter a priority.",
+        low=-1000,
+        high=1000,
+        out_of_range="Use a number from -1000 to 1000.",
         default=0,
-        validators=[
-            InputRequired("Enter a priority."),
-            NumberRange(min=-1000, max=1000, message="Use a number from -1000 to 1000."),
-        ],
     )
     combinable = BooleanField("Combines with other promotions", default=True)
     usage_limit_total = IntegerField(

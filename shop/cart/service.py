@@ -9,10 +9,10 @@ here, on the server, from the catalogue: nothing a request sends is taken as a p
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from content.service import is_live_article_id
@@ -80,18 +80,6 @@ def lock(cart: Cart) -> None:
     """Lock the cart row until this transaction ends (PostgreSQL; on SQLite a marked
     view's transactions hold the database's write lock already)."""
     db.session.execute(select(Cart.id).where(Cart.id == cart.id).with_for_update())
-
-
-def count_items(token: str | None) -> int:
-    """The header's count: the shopper's own units, one light query."""
-    if not token:
-        return 0
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(CartLine.quantity), 0))
-        .join(Cart, Cart.id == CartLine.cart_id)
-        .where(Cart.token == token)
-    )
-    return int(total or 0)
 
 
 def new_cart() -> Cart:
@@ -372,26 +360,13 @@ def offer_notes(
     lines = line_inputs(cart)
     for index, line in enumerate(lines):
         if line.variant_id == variant.id:
-            lines[index] = CartLineInput(
-                line.key,
-                line.variant_id,
-                line.product_id,
-                line.title,
-                line.quantity + 1,
-                line.unit_price,
-            )
+            lines[index] = replace(line, quantity=line.quantity + 1)
             break
     else:
+        added = variant_snapshots((variant.id,))[variant.id]
         lines.append(
             CartLineInput(
-                str(variant.id),
-                variant.id,
-                variant.product_id,
-                f"{variant.product.title} - {variant.option_value}"
-                if variant.option_value
-                else variant.product.title,
-                1,
-                variant.price,
+                str(added.id), added.id, added.product_id, added.line_title, 1, added.price
             )
         )
     context = ShopperContext(

@@ -129,19 +129,15 @@ def _keep_cart_cookie(response):
 
 @bp.app_context_processor
 def _cart_context() -> dict:
-    """Header count and announcement bar on every page."""
-
-    def announcement() -> str | None:
-        now = utcnow()
-        pricing = current_pricing() if cart_token() else None
-        rules = load_rules(service.line_inputs(pricing.cart) if pricing else [])
-        return messages.announcement(
-            rules, pricing.priced if pricing else None, now, store_money_formatter()
-        )
-
+    """Header count and announcement bar on every page. Both come from the one
+    pricing of the cart this request makes anyway (none without a cart cookie)."""
+    pricing = current_pricing() if cart_token() else None
+    rules = load_rules(service.line_inputs(pricing.cart) if pricing else [])
     return {
-        "cart_item_count": service.count_items(cart_token()),
-        "announcement": announcement(),
+        "cart_item_count": pricing.item_count if pricing else 0,
+        "announcement": messages.announcement(
+            rules, pricing.priced if pricing else None, utcnow(), store_money_formatter()
+        ),
         "cart_pricing": current_pricing,
     }
 
