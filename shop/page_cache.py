@@ -22,16 +22,19 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, g, has_app_context, request, session
-from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadSignature
 from sqlalchemy import event, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from werkzeug.http import HTTP_STATUS_CODES, dump_cookie, parse_cookie
 
 from shop.extensions import db
+from shop.signing import new_raw_csrf_token, sign_csrf_token
 
 PAGE_TTL_SECONDS = 30.0
 GENERATION_CHECK_SECONDS = 1.0
 MAX_PAGES = 256
-CSRF_PLACEHOLDER = "__CSRF_TOKEN_PLACEHOLDER__"
+CSRF_PLACEHOLDER_BYTES = b"__CSRF_TOKEN_PLACEHOLDER__"
 
 # Pages worth caching: what readers land on. Writes and personal pages never are.
 CACHEABLE_ENDPOINTS = frozenset(
@@ -94,15 +97,21 @@ class PageCache:
         self._generation = -1
         self._generation_checked_at = 0.0
         self.hits = 0
-        self.misses = 0
+
+    def known_generation(self) -> int | None:
+        """The generation as last read, or None when it is due to be read again."""
+        if time.monotonic() - self._generation_checked_at >= GENERATION_CHECK_SECONDS:
+            return None
+        return self._generation
 
     def current_generation(self) -> int:
-        now = time.monotonic()
-        if now - self._generation_checked_at >= GENERATION_CHECK_SECONDS:
+        """The shared generation, read from the database at most once a second."""
+        generation = self.known_generation()
+        if generation is None:
             value = db.session.scalar(select(CacheGeneration.generation).limit(1))
-            self._generation = value or 0
-            self._generation_checked_at = now
-        return self._generation
+            generation = self._generation = value or 0
+            self._generation_checked_at = time.monotonic()
+        return generation
 
     def forget_generation(self) -> None:
         """Re-read the generation on next use (after this process bumped it)."""
@@ -227,8 +236,109 @@ def _is_anonymous_request() -> bool:
     return not ("_user_id" in session or "_flashes" in session)
 
 
-def _cache_key() -> str:
-    return request.full_path
+def cache_key(environ: dict) -> str:
+    """The address as the WSGI server passed it: the same key whether Flask or the
+    middleware computes it."""
+    return f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}?" + environ.get(
+        "QUERY_STRING", ""
+    )
+
+
+class AnonymousPageServer:
+    """WSGI middleware: answers an anonymous reader's GET from the cache before Flask
+    builds a request at all.
+
+    Building the request, opening and saving the session and running every hook cost
+    several times what sending a stored page does, and readers arriving from a guide
+    are most of the traffic. So a hit is answered here; everything else (a miss, a
+    cart, a staff session, a pending message, any method but GET) goes to Flask
+    untouched, which renders and may store the page.
+
+    The one personal value in a stored page is the CSRF token. A visitor without a
+    session gets a new one, exactly as Flask-WTF would make it: a random raw token
+    kept in a new session cookie (signed by the app's own session serializer) and
+    the form token signed from it. A returning visitor's session is read, and used
+    only when it holds nothing personal.
+    """
+
+    def __init__(self, app: Flask, cache: PageCache) -> None:
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+        self.cache = cache
+        config = app.config
+        self.cart_cookie = config["CART_COOKIE_NAME"]
+        self.session_cookie = config["SESSION_COOKIE_NAME"]
+        self.csrf_field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        # What an anonymous reader's session holds: the CSRF secret, and Flask-Login's
+        # note that nobody is signed in. Anything else (a staff id, a flash, a
+        # permanent session to refresh) is Flask's to answer.
+        self.anonymous_session_keys = {self.csrf_field, "_fresh"}
+        interface = app.session_interface
+        self.session_cookie_options = {
+            "domain": interface.get_cookie_domain(app),
+            "path": interface.get_cookie_path(app),
+            "secure": interface.get_cookie_secure(app),
+            "httponly": interface.get_cookie_httponly(app),
+            "samesite": interface.get_cookie_samesite(app),
+            "partitioned": interface.get_cookie_partitioned(app),
+        }
+        self.session_max_age = int(app.permanent_session_lifetime.total_seconds())
+
+    def __call__(self, environ: dict, start_response):
+        if environ.get("REQUEST_METHOD") != "GET":
+            return self.wsgi_app(environ, start_response)
+        generation = self._generation()
+        entry = None if generation is None else self.cache.get(cache_key(environ), generation)
+        if entry is None:
+            return self.wsgi_app(environ, start_response)
+        cookies = parse_cookie(environ)
+        if cookies.get(self.cart_cookie):
+            return self.wsgi_app(environ, start_response)
+        raw_token, new_session_cookie = self._raw_csrf_token(cookies.get(self.session_cookie))
+        if raw_token is None:
+            return self.wsgi_app(environ, start_response)
+        self.cache.hits += 1
+        body = entry.body
+        if CSRF_PLACEHOLDER_BYTES in body:
+            secret = self.app.config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
+            token = sign_csrf_token(secret, raw_token)
+            body = body.replace(CSRF_PLACEHOLDER_BYTES, token.encode())
+        headers = [*entry.headers, ("Content-Length", str(len(body))), ("X-Page-Cache", "hit")]
+        if new_session_cookie:
+            headers.append(("Set-Cookie", new_session_cookie))
+        start_response(f"{entry.status} {HTTP_STATUS_CODES.get(entry.status, '')}", headers)
+        return [body]
+
+    def _generation(self) -> int | None:
+        """The shared generation; None when the database cannot say (Flask then
+        answers the request, with its own error page if the database is down)."""
+        generation = self.cache.known_generation()
+        if generation is None:
+            try:
+                with self.app.app_context():
+                    generation = self.cache.current_generation()
+            except SQLAlchemyError:
+                return None
+        return generation
+
+    def _raw_csrf_token(self, session_cookie: str | None) -> tuple[str | None, str | None]:
+        """(raw token, Set-Cookie value for a new session) for an anonymous reader;
+        (None, None) when the session holds anything else (Flask must answer)."""
+        if session_cookie:
+            serializer = self.app.session_interface.get_signing_serializer(self.app)
+            try:
+                data = serializer.loads(session_cookie, max_age=self.session_max_age)
+            except BadSignature:
+                data = {}  # Flask would start a fresh session too
+            if data:
+                raw = data.get(self.csrf_field)
+                if not set(data) <= self.anonymous_session_keys or not isinstance(raw, str):
+                    return None, None
+                return raw, None
+        raw = new_raw_csrf_token()
+        serializer = self.app.session_interface.get_signing_serializer(self.app)
+        value = serializer.dumps({self.csrf_field: raw})
+        return raw, dump_cookie(self.session_cookie, value, **self.session_cookie_options)
 
 
 def init_app(app: Flask) -> None:
@@ -237,28 +347,16 @@ def init_app(app: Flask) -> None:
     on_stale_content(app, cache.clear)
     if not app.config.get("PAGE_CACHE_ENABLED", True):
         return
+    # Stored pages carry what every response gets from `shop.security`: a hit never
+    # passes through Flask's after-request hooks.
+    always_sent = app.extensions["security_headers"]
 
-    def serve_from_cache():
-        if not _is_anonymous_request():
-            return None
-        entry = cache.get(_cache_key(), cache.current_generation())
-        if entry is None:
-            cache.misses += 1
+    @app.before_request
+    def note_an_anonymous_read() -> None:
+        # Decided before the view runs: rendering consumes a pending flash, and the page
+        # showing it must not be stored for everyone.
+        if _is_anonymous_request():
             g.page_cache_store = True
-            return None
-        cache.hits += 1
-        g.pop("csrf_token", None)  # always this visitor's own token, never a leftover
-        body = entry.body
-        if CSRF_PLACEHOLDER.encode() in body:
-            body = body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode())
-        response = Response(body, status=entry.status, headers=entry.headers)
-        response.headers["X-Page-Cache"] = "hit"
-        return response
-
-    # First among the before-request hooks: a hit needs none of the others (rate-limit
-    # bookkeeping, the cart lookup). A cached page is a GET, which CSRF never checks,
-    # and NUL bytes in its address could never have produced a stored page.
-    app.before_request_funcs.setdefault(None, []).insert(0, serve_from_cache)
 
     @app.after_request
     def store_in_cache(response: Response) -> Response:
@@ -274,14 +372,16 @@ def init_app(app: Flask) -> None:
         body = response.get_data()
         token = g.get("csrf_token")
         if token:
-            body = body.replace(token.encode(), CSRF_PLACEHOLDER.encode())
+            body = body.replace(token.encode(), CSRF_PLACEHOLDER_BYTES)
+        present = {name.lower() for name, _ in response.headers.items()}
         headers = [
             (k, v)
             for k, v in response.headers.items()
-            if k.lower() not in ("set-cookie", "content-length")
+            if k.lower() not in ("set-cookie", "content-length", "x-page-cache")
         ]
+        headers += [(name, value) for name, value in always_sent if name.lower() not in present]
         cache.put(
-            _cache_key(),
+            cache_key(request.environ),
             _Entry(
                 cache.current_generation(),
                 time.monotonic() + PAGE_TTL_SECONDS,
@@ -292,3 +392,5 @@ def init_app(app: Flask) -> None:
         )
         response.headers["X-Page-Cache"] = "miss"
         return response
+
+    app.wsgi_app = AnonymousPageServer(app, cache)

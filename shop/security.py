@@ -63,6 +63,8 @@ def init_app(app: Flask) -> None:
     if secure_transport:
         defaults.append(("Strict-Transport-Security", HSTS))
     security_headers = [(name.lower(), name, value) for name, value in defaults]
+    # The page cache serves stored pages before Flask (and this hook) sees the request.
+    app.extensions["security_headers"] = defaults
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

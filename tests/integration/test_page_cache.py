@@ -28,6 +28,15 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
 
 
+def add_with_token(client, page_html: str) -> int:
+    """Add to the cart with the CSRF token a page carried; the status code."""
+    return client.post(
+        "/cart/add.js",
+        json={"id": variant_id("FPS-30"), "quantity": 1},
+        headers={"X-CSRFToken": csrf_of(page_html)},
+    ).status_code
+
+
 def test_the_second_anonymous_read_comes_from_memory(reader):
     first = reader.get(PAGE)
     second = reader.get(PAGE)
@@ -42,14 +51,8 @@ def test_every_reader_gets_their_own_working_csrf_token(app, reader):
     reader.get(PAGE)
     other = app.test_client()
     html = other.get(PAGE).get_data(as_text=True)
-    token = csrf_of(html)
     assert "PLACEHOLDER" not in html
-    response = other.post(
-        "/cart/add.js",
-        json={"id": variant_id("FPS-30"), "quantity": 1},
-        headers={"X-CSRFToken": token},
-    )
-    assert response.status_code == 200  # the token served from cache is a real one
+    assert add_with_token(other, html) == 200  # the token served from cache is a real one
 
 
 def test_a_shopper_with_a_cart_is_never_served_from_the_cache(app, reader):
@@ -109,3 +112,57 @@ def test_anonymous_cart_json_is_cached_and_stays_empty(reader, app):
     assert reader.get("/cart.js").headers["X-Page-Cache"] == "hit"
     variant = db.session.get(Variant, variant_id("FPS-30"))
     assert variant is not None
+
+
+def test_a_hit_carries_every_security_header_and_a_new_session(reader):
+    reader.get(PAGE)  # stored
+    fresh = reader.application.test_client()  # no cookies at all
+    hit = fresh.get(PAGE)
+    assert hit.headers["X-Page-Cache"] == "hit"
+    assert "frame-ancestors 'none'" in hit.headers["Content-Security-Policy"]
+    assert hit.headers["X-Content-Type-Options"] == "nosniff"
+    assert hit.headers["Content-Length"] == str(len(hit.get_data()))
+    (session_cookie,) = hit.headers.getlist("Set-Cookie")
+    assert session_cookie.startswith("session=")
+    assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+
+
+def test_a_returning_reader_keeps_their_session_and_token(app, reader):
+    reader.get(PAGE)
+    shopper = app.test_client()
+    first = shopper.get(PAGE)
+    second = shopper.get(PAGE)
+    assert first.headers["X-Page-Cache"] == second.headers["X-Page-Cache"] == "hit"
+    assert "Set-Cookie" not in second.headers  # the session it has is kept as it is
+    assert add_with_token(shopper, second.get_data(as_text=True)) == 200
+
+
+def test_a_forged_session_cookie_is_replaced_by_a_fresh_one(app, reader):
+    reader.get(PAGE)
+    visitor = app.test_client()
+    visitor.set_cookie("session", "eyJjc3JmX3Rva2VuIjoiYWJjIn0.forged.signature")
+    hit = visitor.get(PAGE)
+    assert hit.headers["X-Page-Cache"] == "hit"
+    assert hit.headers["Set-Cookie"].startswith("session=")
+    assert add_with_token(visitor, hit.get_data(as_text=True)) == 200
+
+
+@pytest.mark.parametrize("personal", ["_user_id", "_flashes"])
+def test_a_personal_session_is_answered_by_flask(app, reader, personal):
+    reader.get(PAGE)
+    visitor = app.test_client()
+    visitor.get(PAGE)
+    with visitor.session_transaction() as session:
+        session[personal] = "1" if personal == "_user_id" else [("notice", "Hello, Ana")]
+    response = visitor.get(PAGE)
+    assert response.headers.get("X-Page-Cache") != "hit"
+    for _ in range(2):  # nor is what Flask rendered for them kept for anyone else
+        other = app.test_client().get(PAGE)
+        assert "Hello, Ana" not in other.get_data(as_text=True)
+    assert other.headers["X-Page-Cache"] == "hit"
+
+
+def test_only_gets_are_answered_from_the_cache(reader):
+    reader.get(PAGE)
+    assert "X-Page-Cache" not in reader.head(PAGE).headers
+    assert reader.post(PAGE, data={}).headers.get("X-Page-Cache") != "hit"
