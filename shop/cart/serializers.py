@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shop.cart.service import CartPricing
-from shop.promotions.engine import PricedLine
+from shop.promotions.engine import PricedCart, PricedLine
 
 
 def line_to_dict(
@@ -81,13 +81,18 @@ def cart_to_dict(
             {"id": a.rule_id, "version": a.version, "label": a.label, "amount": a.amount}
             for a in priced.applied
         ],
-        "notices": [
-            {"kind": str(n.kind), "promotion_id": n.rule_id, "message": n.message}
-            for n in priced.notices
-        ],
+        "notices": notices_to_list(priced),
         "progress": [
             {"promotion_id": p.rule_id, "remaining": p.remaining, "message": p.message}
             for p in priced.progress
         ],
         "declined_promotions": sorted(pricing.cart.declined_gift_rule_ids) if pricing.cart else [],
     }
+
+
+def notices_to_list(priced: PricedCart) -> list[dict]:
+    """What changed about the gifts and promotions ("your gift was added", ...)."""
+    return [
+        {"kind": str(n.kind), "promotion_id": n.rule_id, "message": n.message}
+        for n in priced.notices
+    ]

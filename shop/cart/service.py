@@ -12,11 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
-
 from content.service import is_live_article_id
-from shop.cart.models import Cart, CartLine, new_cart_token
+from shop.cart import store
+from shop.cart.store import ShopperCart, ShopperCartLine
 from shop.catalog.models import Variant
 from shop.catalog.service import stock_movements
 from shop.catalog.snapshot import VariantSnapshot, shelf_stock, variant_snapshots
@@ -56,9 +54,9 @@ class QuantityError(CartError):
 # --------------------------------------------------------------------------- reading
 
 
-def find_cart(token: str | None, for_update: bool = False) -> Cart | None:
-    """The cart and its lines in one query; what the lines' variants are comes from
-    the per-process catalogue snapshot (`shop.catalog.snapshot`), not from joins.
+def find_cart(token: str | None, for_update: bool = False) -> ShopperCart | None:
+    """The cart and its lines (`shop.cart.store`); what the lines' variants are comes
+    from the per-process catalogue snapshot (`shop.catalog.snapshot`), not from joins.
 
     `for_update` locks the cart row until commit (PostgreSQL; SQLite serialises
     writers with BEGIN IMMEDIATE instead), so two requests changing one cart at once
@@ -66,26 +64,16 @@ def find_cart(token: str | None, for_update: bool = False) -> Cart | None:
     """
     if not token:
         return None
-    if for_update:
-        # Lock first, then read the lines in a second statement: PostgreSQL re-reads a
-        # row it waited for, but rows joined to it in the same statement would still
-        # come from before the other request committed.
-        query = select(Cart).options(selectinload(Cart.lines)).with_for_update(of=Cart)
-        return db.session.scalar(query.where(Cart.token == token))
-    query = select(Cart).options(joinedload(Cart.lines)).where(Cart.token == token)
-    return db.session.execute(query).unique().scalar_one_or_none()
+    return store.find_locked(token) if for_update else store.find(token)
 
 
-def lock(cart: Cart) -> None:
-    """Lock the cart row until this transaction ends (PostgreSQL; on SQLite a marked
-    view's transactions hold the database's write lock already)."""
-    db.session.execute(select(Cart.id).where(Cart.id == cart.id).with_for_update())
+def lock(cart: ShopperCart) -> None:
+    """Lock the cart row again after a commit, and re-read what may have changed."""
+    store.relock(cart)
 
 
-def new_cart() -> Cart:
-    cart = Cart(token=new_cart_token(), codes=[], declined_gift_rule_ids=[], gift_rule_ids=[])
-    db.session.add(cart)
-    return cart
+def new_cart() -> ShopperCart:
+    return store.create()
 
 
 # --------------------------------------------------------------------------- pricing
@@ -95,7 +83,7 @@ def new_cart() -> Cart:
 class CartPricing:
     """A priced cart plus the catalogue rows its lines (gift lines too) stand for."""
 
-    cart: Cart | None
+    cart: ShopperCart | None
     priced: PricedCart
     variants: dict[int, VariantSnapshot] = field(default_factory=dict)
 
@@ -116,7 +104,7 @@ class CartPricing:
 
 
 def line_inputs(
-    cart: Cart | None, snapshots: dict[int, VariantSnapshot] | None = None
+    cart: ShopperCart | None, snapshots: dict[int, VariantSnapshot] | None = None
 ) -> list[CartLineInput]:
     """The cart's lines as the engine sees them, priced from the catalogue."""
     if cart is None:
@@ -140,7 +128,7 @@ def line_inputs(
 
 
 def price(
-    cart: Cart | None,
+    cart: ShopperCart | None,
     format_money: Callable[[int], str],
     now: datetime | None = None,
     is_first_order: bool | None = None,
@@ -182,11 +170,11 @@ def remember_gifts(pricing: CartPricing) -> bool:
     return True
 
 
-def price_and_remember(cart: Cart | None, format_money: Callable[[int], str]) -> CartPricing:
+def price_and_remember(cart: ShopperCart | None, format_money: Callable[[int], str]) -> CartPricing:
     """Price, and if the gifts shown changed (a promotion ended, stock ran out) store
     that, so the notice about it is given once."""
     pricing = price(cart, format_money)
-    if remember_gifts(pricing):
+    if cart is not None and remember_gifts(pricing) and store.save_choices(cart):
         db.session.commit()
     return pricing
 
@@ -208,7 +196,7 @@ def _check_quantity(quantity: int) -> None:
         raise QuantityError(f"You can buy at most {MAX_LINE_QUANTITY} of one item per order.")
 
 
-def _check_stock(cart: Cart, changed: VariantSnapshot, quantity: int) -> None:
+def _check_stock(cart: ShopperCart, changed: VariantSnapshot, quantity: int) -> None:
     """Would the cart, with `changed` at `quantity`, need more than the shelves hold?
 
     Demand is added up per stocked variant, so a bundle and its parts bought
@@ -234,8 +222,8 @@ def _check_stock(cart: Cart, changed: VariantSnapshot, quantity: int) -> None:
 
 
 def add_item(
-    cart: Cart, variant_id: int, quantity: int, source_article_id: int | None = None
-) -> CartLine:
+    cart: ShopperCart, variant_id: int, quantity: int, source_article_id: int | None = None
+) -> ShopperCartLine:
     """Add units of a variant; the line is merged with an existing one.
 
     `source_article_id` credits the article whose card the shopper added from; it is
@@ -244,23 +232,25 @@ def add_item(
     if quantity < 1:
         raise QuantityError("Quantity must be at least 1.")
     variant = _purchasable_variant(variant_id)
-    line = next((line for line in cart.lines if line.variant_id == variant.id), None)
+    line = cart.line_for(variant.id)
     new_quantity = (line.quantity if line else 0) + quantity
     _check_quantity(new_quantity)
     _check_stock(cart, variant, new_quantity)
+    if line is None and len(cart.lines) >= MAX_CART_LINES:
+        raise QuantityError("Your cart is full.")
+    if source_article_id is not None and not is_live_article_id(source_article_id, utcnow()):
+        source_article_id = None
     if line is None:
-        if len(cart.lines) >= MAX_CART_LINES:
-            raise QuantityError("Your cart is full.")
-        line = CartLine(variant_id=variant.id, quantity=new_quantity)
-        cart.lines.append(line)
+        line = ShopperCartLine(variant.id, new_quantity, source_article_id)
+        store.add_line(cart, line)
     else:
         line.quantity = new_quantity
-    if source_article_id is not None and is_live_article_id(source_article_id, utcnow()):
-        line.source_article_id = source_article_id
+        line.source_article_id = source_article_id or line.source_article_id
+        store.update_line(cart, line)
     return line
 
 
-def change_item(cart: Cart, line_key: str, quantity: int) -> None:
+def change_item(cart: ShopperCart, line_key: str, quantity: int) -> None:
     """Set a line's quantity; 0 removes it. Gift lines belong to the store."""
     if line_key.startswith("gift-"):
         raise QuantityError(
@@ -271,28 +261,29 @@ def change_item(cart: Cart, line_key: str, quantity: int) -> None:
         raise UnknownVariantError("That item is not in your cart.")
     _check_quantity(quantity)
     if quantity == 0:
-        cart.lines.remove(line)
+        store.remove_line(cart, line)
         return
     if quantity > line.quantity:
         _check_stock(cart, _purchasable_variant(line.variant_id), quantity)
     line.quantity = quantity
+    store.update_line(cart, line)
 
 
-def clear(cart: Cart) -> None:
-    cart.lines.clear()
+def clear(cart: ShopperCart) -> None:
+    store.remove_lines(cart)
     cart.codes = []
 
 
-def decline_gift(cart: Cart, rule_id: int) -> None:
+def decline_gift(cart: ShopperCart, rule_id: int) -> None:
     if rule_id not in cart.declined_gift_rule_ids:
         cart.declined_gift_rule_ids = [*cart.declined_gift_rule_ids, rule_id]
 
 
-def accept_gift(cart: Cart, rule_id: int) -> None:
+def accept_gift(cart: ShopperCart, rule_id: int) -> None:
     cart.declined_gift_rule_ids = [r for r in cart.declined_gift_rule_ids if r != rule_id]
 
 
-def apply_code(cart: Cart, code: str, format_money: Callable[[int], str]) -> CodeResult:
+def apply_code(cart: ShopperCart, code: str, format_money: Callable[[int], str]) -> CodeResult:
     """Try a code. It is kept only when it applies, or will once the cart qualifies."""
     typed = code.strip()
     if not typed:
@@ -315,28 +306,35 @@ def apply_code(cart: Cart, code: str, format_money: Callable[[int], str]) -> Cod
     return result or CodeResult(typed, CodeStatus.UNKNOWN, "That code is not recognised.")
 
 
-def remove_code(cart: Cart, code: str) -> None:
+def remove_code(cart: ShopperCart, code: str) -> None:
     cart.codes = [c for c in cart.codes if normalize_code(c) != normalize_code(code)]
 
 
-def save(cart: Cart, format_money: Callable[[int], str]) -> CartPricing:
-    """Flush a change, re-price, remember the gifts shown, commit; return the pricing."""
-    db.session.flush()  # new lines get their ids; the in-memory collection is current
+def save(cart: ShopperCart, format_money: Callable[[int], str]) -> CartPricing:
+    """Re-price after a change, remember the gifts shown, commit; return the pricing.
+
+    A cart change commits asynchronously on PostgreSQL (`commit_without_waiting`).
+    """
     pricing = price(cart, format_money)
     remember_gifts(pricing)
-    _commit_keeping_loaded_rows()
+    store.save_choices(cart)
+    commit_without_waiting()
     return pricing
 
 
-def _commit_keeping_loaded_rows() -> None:
-    """Commit without expiring what this request loaded: the view serialises the cart
-    right after, and reloading every row it just wrote would double the queries."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
+def commit_without_waiting() -> None:
+    """Commit without waiting for the disk, on PostgreSQL.
+
+    A cart is the shopper's working copy, not a record of anything sold: if the
+    database server crashed in the fraction of a second before the write reached
+    disk, the worst outcome is a cart one click behind, and the server cannot be
+    left inconsistent (PostgreSQL's asynchronous commit). Waiting for the disk was
+    most of a cart write's time. Orders, payments and staff changes never use this.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    db.session.commit()
 
 
 def discard_changes() -> None:
@@ -345,7 +343,7 @@ def discard_changes() -> None:
 
 
 def offer_notes(
-    cart: Cart | None,
+    cart: ShopperCart | None,
     variant: Variant,
     format_money: Callable[[int], str],
     now: datetime | None = None,

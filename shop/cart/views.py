@@ -6,7 +6,6 @@ when a shopper first adds something, so browsing writes nothing.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import (
@@ -24,12 +23,13 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from shop.cart import service
-from shop.cart.models import Cart
-from shop.cart.serializers import cart_to_dict, line_to_dict
+from shop.cart.serializers import cart_to_dict, line_to_dict, notices_to_list
+from shop.cart.store import ShopperCart
 from shop.db_setup import reads_then_writes, view_reads_then_writes
 from shop.errors import json_error
 from shop.promotions import messages
 from shop.promotions.loader import load_rules
+from shop.signing import cookie_serializer
 from shop.templating import store_money_formatter
 from shop.timeutil import utcnow
 
@@ -51,16 +51,7 @@ def _limit_body_size() -> None:
 
 def _serializer() -> URLSafeSerializer:
     fallbacks = tuple(current_app.config.get("SECRET_KEY_FALLBACKS") or ())
-    return _cart_token_serializer(current_app.secret_key, fallbacks)
-
-
-@lru_cache(maxsize=4)
-def _cart_token_serializer(
-    secret_key: str | bytes, fallbacks: tuple[str | bytes, ...]
-) -> URLSafeSerializer:
-    # Built once per key: building one costs more than signing a token with it. Old
-    # keys still verify after a rotation (SECRET_KEY_FALLBACKS), so carts survive it.
-    return URLSafeSerializer([*fallbacks, secret_key], salt="cart-token")
+    return cookie_serializer(current_app.secret_key, fallbacks, "cart-token")
 
 
 def cart_token() -> str | None:
@@ -75,7 +66,7 @@ def cart_token() -> str | None:
     return token if isinstance(token, str) else None
 
 
-def current_cart() -> Cart | None:
+def current_cart() -> ShopperCart | None:
     """The shopper's cart, once per request; locked for the request when the view
     changes it (`reads_then_writes`)."""
     if "cart" not in g:
@@ -85,7 +76,7 @@ def current_cart() -> Cart | None:
     return g.cart
 
 
-def current_or_new_cart() -> Cart:
+def current_or_new_cart() -> ShopperCart:
     cart = current_cart()
     if cart is None:
         cart = g.cart = service.new_cart()
@@ -264,7 +255,7 @@ def add_json():
     g.cart_pricing = pricing
     added = [_json_line(pricing, str(variant_id)) for variant_id, *_ in requested]
     body = {"items": added} if "items" in payload else dict(added[0])
-    body["notices"] = _json_cart(pricing)["notices"]
+    body["notices"] = notices_to_list(pricing.priced)
     return jsonify(body)
 
 

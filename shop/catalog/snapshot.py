@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from shop.catalog.models import BundleComponent, Product, ProductImage, ProductType, Variant
 from shop.extensions import db
@@ -190,10 +190,16 @@ def variant_snapshot(variant_id: int) -> VariantSnapshot | None:
     return variant_snapshots((variant_id,)).get(variant_id)
 
 
+_SHELF_STOCK = select(Variant.__table__.c.id, Variant.__table__.c.stock).where(
+    Variant.__table__.c.id.in_(bindparam("variant_ids", expanding=True))
+)
+
+
 def shelf_stock(variant_ids: Iterable[int]) -> dict[int, int]:
-    """Units on the shelf now, per stocked variant id, in one query."""
+    """Units on the shelf now, per stocked variant id, in one query (a plain statement
+    on the session's connection: cart writes run this on every added unit)."""
     wanted = sorted(set(variant_ids))
     if not wanted:
         return {}
-    rows = db.session.execute(select(Variant.id, Variant.stock).where(Variant.id.in_(wanted)))
+    rows = db.session.connection().execute(_SHELF_STOCK, {"variant_ids": wanted})
     return dict(rows.all())

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from shop.cart import service as cart_service
-from shop.cart.models import Cart
+from shop.cart import store as cart_store
+from shop.cart.store import ShopperCart
 from shop.catalog.models import Variant
 from shop.catalog.service import OutOfStockError, stock_movements, take_stock
 from shop.catalog.snapshot import recheck_catalogue
@@ -68,7 +69,7 @@ class Quote:
 
 
 def quote(
-    cart: Cart | None,
+    cart: ShopperCart | None,
     email: str | None,
     method_code: str,
     fmt: Callable[[int], str],
@@ -100,7 +101,7 @@ def _fingerprint(quote_: Quote, details: CheckoutDetails) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def _open_order_for_cart(cart: Cart) -> Order | None:
+def _open_order_for_cart(cart: ShopperCart) -> Order | None:
     return db.session.scalar(
         select(Order)
         .where(Order.cart_id == cart.id, Order.status == OrderStatus.PENDING)
@@ -109,11 +110,12 @@ def _open_order_for_cart(cart: Cart) -> Order | None:
     )
 
 
-def _check_codes_and_gift(cart: Cart, quote_: Quote) -> None:
+def _check_codes_and_gift(cart: ShopperCart, quote_: Quote) -> None:
     for result in quote_.pricing.priced.code_results:
         if result.status != CodeStatus.APPLIED:
             cart_service.remove_code(cart, result.code)
             cart_service.remember_gifts(quote_.pricing)
+            cart_store.save_choices(cart)
             db.session.commit()
             raise CheckoutError(
                 f"{result.message}. We removed the code {result.code}; please review "
@@ -125,6 +127,7 @@ def _check_codes_and_gift(cart: Cart, quote_: Quote) -> None:
     if shown - now_given:
         reasons = [n.message for n in quote_.pricing.priced.notices]
         cart_service.remember_gifts(quote_.pricing)
+        cart_store.save_choices(cart)
         db.session.commit()
         raise CheckoutError(
             "Your free gift is no longer available for this order"
@@ -134,7 +137,7 @@ def _check_codes_and_gift(cart: Cart, quote_: Quote) -> None:
 
 
 def place_order(
-    cart: Cart | None,
+    cart: ShopperCart | None,
     details: CheckoutDetails,
     payment_provider: str,
     fmt: Callable[[int], str],
@@ -151,6 +154,8 @@ def place_order(
         raise CheckoutError("Your cart is empty.")
     orders.release_expired(now)  # commits: the cart row lock taken by the view ends here
     cart_service.lock(cart)  # so take it again: a double submit waits, then finds this order
+    if not cart.lines:  # emptied in that moment (another tab)
+        raise CheckoutError("Your cart is empty.")
     recheck_catalogue()
     quote_ = quote(cart, details.email, details.shipping_method, fmt, now)
     _check_codes_and_gift(cart, quote_)
@@ -185,7 +190,7 @@ def place_order(
 def _freeze(
     quote_: Quote,
     details: CheckoutDetails,
-    cart: Cart,
+    cart: ShopperCart,
     provider: str,
     currency: str,
     fingerprint: str,

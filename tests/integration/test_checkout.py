@@ -295,3 +295,15 @@ def test_paying_counts_the_gift_promotion_once(shopper):
     pay_demo(shopper, pay_path)  # a second submit of the paid form changes nothing
     db.session.rollback()
     assert db.session.get(Promotion, gift_promotion.id).times_used == 1
+
+
+def test_placing_an_order_waits_for_the_disk(app, shopper):
+    """Cart changes commit asynchronously on PostgreSQL; an order never does."""
+    from tests.integration.test_query_counts import counted
+
+    shopper.add("FPS-30", 1)
+    with counted(db.engine) as statements:
+        response = place_order(shopper)
+    assert response.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    assert not [s for s in statements if "synchronous_commit" in s]
