@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import select
 import sqlite3
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.pool import Pool
 
 from shop.config import ConfigError
 
@@ -26,6 +28,29 @@ def _tune_sqlite(dbapi_connection, _connection_record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Pool, "checkout")
+def _replace_closed_server_connections(dbapi_connection, _record, _proxy) -> None:
+    """Pre-ping without the round trip: hand out a PostgreSQL connection only if the
+    server has not closed it.
+
+    An idle connection has nothing to read. A server that ends it (a restart, a
+    failover, `pg_terminate_backend`, an idle timeout) sends its goodbye and closes
+    the socket, so the socket turns readable; looking costs one poll() where a
+    "SELECT 1" costs a round trip on every request. Raising DisconnectionError makes
+    the pool drop the connection and check out a fresh one (SQLAlchemy's documented
+    pessimistic-disconnect hook). A connection whose network silently vanished is
+    not caught here, nor was it by a ping: both wait for TCP to give up.
+    """
+    pgconn = getattr(dbapi_connection, "pgconn", None)  # psycopg; SQLite has no socket
+    if pgconn is None:
+        return
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the database connection is closed")
+    readable, _, _ = select.select([pgconn.socket], [], [], 0)
+    if readable:
+        raise DisconnectionError("the database server closed this connection")
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -88,8 +113,6 @@ def check_database_url(url: str) -> None:
 
 
 def engine_options_for(url: str, base: dict) -> dict:
-    options = dict(base)
-    if make_url(url).get_backend_name() == "sqlite":
-        # Pre-ping is for server connections that can drop; a file never does.
-        options.pop("pool_pre_ping", None)
-    return options
+    """Engine options as configured; dropped server connections are caught on checkout
+    by `_replace_closed_server_connections`, so no pre-ping round trip is asked for."""
+    return dict(base)

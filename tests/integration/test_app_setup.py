@@ -87,7 +87,9 @@ def test_connection_settings_for_the_backend(app, db_session):
         assert db_session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db_session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
     else:
-        assert db.engine.pool._pre_ping is True
+        # Closed connections are caught by a socket check on checkout, not a ping.
+        assert db.engine.pool._pre_ping is False
+        assert db_session.execute(text("SELECT 1")).scalar() == 1
 
 
 def test_foreign_keys_are_enforced(db_session):

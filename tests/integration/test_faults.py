@@ -50,7 +50,7 @@ def test_dropped_connections_between_requests_are_replaced(app, demo_store):
             requests.get(f"{server.url}/products/peptide-serum", timeout=10).status_code
             for _ in range(6)
         ]
-        assert statuses == [200] * 6  # pool pre-ping noticed and reconnected
+        assert statuses == [200] * 6  # the checkout socket check noticed and reconnected
     finally:
         server.stop()
 
