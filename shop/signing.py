@@ -1,15 +1,14 @@
-"""Signed cookies and CSRF tokens without rebuilding the signer on every request.
+"""Signed cookies and CSRF tokens, cheaply: every page a reader lands on signs two.
 
-Flask builds a new itsdangerous serializer for the session cookie on every request,
-and building one costs more than the signing itself: itsdangerous finds out whether
-the payload serializer returns text by serializing an empty dict with it, and
-Flask's tagged JSON serializer is slow at that. A built serializer holds no state
-but its keys, so one is kept per secret key (and key fallbacks, for rotation).
-
-The signatures are HMAC-SHA1 either way. Flask and itsdangerous name SHA-1 through a
-Python function that imports hashlib lazily, which sends `hmac` down its pure-Python
-path; `hashlib.sha1` itself takes OpenSSL's HMAC. Same bytes out, a fraction of the
-time, and this runs on every page.
+itsdangerous, as Flask and Flask-WTF use it, rebuilds a lot for every signature: a
+new serializer per request (Flask's session), a new signer per call, the signing key
+derived again from the secret each time, SHA-1 through a lazy Python wrapper that
+sends `hmac` down its pure-Python path, and a zlib attempt on a payload too short to
+ever shrink. Here a serializer is built once per set of keys, it keeps one signer
+per salt, each signer derives its keys once, SHA-1 is `hashlib.sha1` itself
+(OpenSSL's HMAC) and short payloads skip zlib. The bytes signed are the same, so
+cookies and tokens made here verify with the stock classes and the other way round
+(tests/unit/test_signing.py).
 """
 
 from __future__ import annotations
@@ -17,17 +16,70 @@ from __future__ import annotations
 import hashlib
 import secrets
 from functools import lru_cache
+from typing import Any
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.signer import Signer
+from itsdangerous.timed import TimestampSigner
+from itsdangerous.url_safe import URLSafeSerializerMixin
 
 # Flask-WTF's salt for CSRF tokens; a token signed here validates there.
 CSRF_TOKEN_SALT = "wtf-csrf-token"  # noqa: S105 - a public salt, not a secret
 OPENSSL_SHA1 = {"digest_method": hashlib.sha1}
+# zlib cannot make a payload this short any shorter once its header is counted.
+NOT_WORTH_COMPRESSING = 80
+
+
+class _KeyOnce:
+    """Derives each signing key once per signer instead of once per signature."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        cache = self.__dict__.setdefault("_derived_keys", {})
+        derived = cache.get(secret_key)
+        if derived is None:
+            derived = cache[secret_key] = super().derive_key(secret_key)
+        return derived
+
+
+class KeyOnceSigner(_KeyOnce, Signer):
+    pass
+
+
+class KeyOnceTimestampSigner(_KeyOnce, TimestampSigner):
+    pass
+
+
+class _ReusedSigners:
+    """One signer per salt for the serializer's lifetime (they hold only keys)."""
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        cache = self.__dict__.setdefault("_signers", {})
+        signer = cache.get(salt)
+        if signer is None:
+            signer = cache[salt] = super().make_signer(salt)
+        return signer
+
+    def dump_payload(self, obj: Any) -> bytes:
+        json = super(URLSafeSerializerMixin, self).dump_payload(obj)  # the JSON alone
+        if len(json) < NOT_WORTH_COMPRESSING:
+            return base64_encode(json)
+        return super().dump_payload(obj)
+
+
+class FastURLSafeSerializer(_ReusedSigners, URLSafeSerializer):
+    default_signer = KeyOnceSigner
+
+
+class FastURLSafeTimedSerializer(_ReusedSigners, URLSafeTimedSerializer):
+    default_signer = KeyOnceTimestampSigner
 
 
 class ReusedSignerSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session with its serializer built once per key set."""
+
     digest_method = staticmethod(hashlib.sha1)
 
     def __init__(self) -> None:
@@ -36,8 +88,19 @@ class ReusedSignerSessionInterface(SecureCookieSessionInterface):
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         if keys not in self._serializers:
-            self._serializers[keys] = super().get_signing_serializer(app)
+            self._serializers[keys] = self._build_serializer(*keys)
         return self._serializers[keys]
+
+    def _build_serializer(self, secret_key, fallbacks) -> URLSafeTimedSerializer | None:
+        if not secret_key:
+            return None
+        # Flask's own construction (current key last), with the reusing classes.
+        return FastURLSafeTimedSerializer(
+            [*fallbacks, secret_key],
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": hashlib.sha1},
+        )
 
 
 @lru_cache(maxsize=4)
@@ -46,12 +109,12 @@ def cookie_serializer(
 ) -> URLSafeSerializer:
     """An untimed signer for a cookie of ours; old keys (`SECRET_KEY_FALLBACKS`) still
     verify after a rotation, new values are signed with the current key."""
-    return URLSafeSerializer([*fallbacks, secret_key], salt=salt, signer_kwargs=OPENSSL_SHA1)
+    return FastURLSafeSerializer([*fallbacks, secret_key], salt=salt, signer_kwargs=OPENSSL_SHA1)
 
 
 @lru_cache(maxsize=4)
 def _csrf_serializer(secret_key: str | bytes) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=CSRF_TOKEN_SALT, signer_kwargs=OPENSSL_SHA1)
+    return FastURLSafeTimedSerializer(secret_key, salt=CSRF_TOKEN_SALT, signer_kwargs=OPENSSL_SHA1)
 
 
 def new_raw_csrf_token() -> str:

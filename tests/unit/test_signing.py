@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Flask, session
+import hashlib
 
-from shop.signing import ReusedSignerSessionInterface
+import pytest
+from flask import Flask, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import validate_csrf
+from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
+from wtforms import ValidationError
+
+from shop.signing import (
+    FastURLSafeSerializer,
+    FastURLSafeTimedSerializer,
+    ReusedSignerSessionInterface,
+    new_raw_csrf_token,
+    sign_csrf_token,
+)
 
 
 def make_app(secret: str, fallbacks: list[str] | None = None) -> Flask:
@@ -54,3 +67,44 @@ def test_changing_the_key_of_a_running_app_is_not_hidden_by_the_cache():
     other = app.test_client()
     other.set_cookie("session", cookie)
     assert other.get("/set").text == "1"
+
+
+def test_fast_serializers_speak_the_stock_format_both_ways():
+    sha1 = {"digest_method": hashlib.sha1}
+    pairs = [
+        (
+            URLSafeTimedSerializer("key", salt="wtf-csrf-token"),
+            FastURLSafeTimedSerializer("key", salt="wtf-csrf-token", signer_kwargs=sha1),
+        ),
+        (
+            URLSafeSerializer(["old", "key"], salt="cart-token"),
+            FastURLSafeSerializer(["old", "key"], salt="cart-token", signer_kwargs=sha1),
+        ),
+    ]
+    short, long = "4f" * 20, {"lines": list(range(200))}  # below and above zlib's use
+    for stock, fast in pairs:
+        for value in (short, long):
+            assert stock.loads(fast.dumps(value)) == value
+            assert fast.loads(stock.dumps(value)) == value
+            assert fast.loads(fast.dumps(value)) == value  # the reused signer, again
+    # A value signed with a rotated-out key still verifies (fallbacks come first).
+    assert pairs[1][1].loads(URLSafeSerializer("old", salt="cart-token").dumps("t")) == "t"
+
+
+def test_a_session_signed_here_opens_in_stock_flask_and_back():
+    app = make_app("shared-key")
+    ours = app.session_interface.get_signing_serializer(app)
+    stock = SecureCookieSessionInterface().get_signing_serializer(app)
+    data = {"csrf_token": "9a" * 20, "_fresh": False}
+    assert stock.loads(ours.dumps(data)) == data
+    assert ours.loads(stock.dumps(data)) == data
+
+
+def test_a_csrf_token_signed_here_passes_flask_wtf():
+    app = make_app("csrf-key")
+    raw = new_raw_csrf_token()
+    with app.test_request_context():
+        session["csrf_token"] = raw
+        validate_csrf(sign_csrf_token("csrf-key", raw))  # raises when it does not match
+        with pytest.raises(ValidationError):
+            validate_csrf(sign_csrf_token("another-key", raw))
