@@ -380,6 +380,10 @@ def init_app(app: Flask) -> None:
             if k.lower() not in ("set-cookie", "content-length", "x-page-cache")
         ]
         headers += [(name, value) for name, value in always_sent if name.lower() not in present]
+        if "vary" not in present:
+            # Flask adds this when it saves the session, after these hooks: every hit
+            # carries the reader's own CSRF token, so caches must key on the cookie.
+            headers.append(("Vary", "Cookie"))
         cache.put(
             cache_key(request.environ),
             _Entry(

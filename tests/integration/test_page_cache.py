@@ -122,6 +122,7 @@ def test_a_hit_carries_every_security_header_and_a_new_session(reader):
     assert "frame-ancestors 'none'" in hit.headers["Content-Security-Policy"]
     assert hit.headers["X-Content-Type-Options"] == "nosniff"
     assert hit.headers["Content-Length"] == str(len(hit.get_data()))
+    assert hit.headers["Vary"] == "Cookie"  # it carries this reader's own token
     (session_cookie,) = hit.headers.getlist("Set-Cookie")
     assert session_cookie.startswith("session=")
     assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
