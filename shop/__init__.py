@@ -28,11 +28,7 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
 
     from shop import db_setup
 
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    db_setup.check_database_url(url)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = db_setup.engine_options_for(
-        url, app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    )
+    db_setup.check_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from shop.signing import ReusedSignerSessionInterface
 

@@ -34,7 +34,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or INSECURE_DEV_SECRET_KEY
     # None means "a SQLite file in the instance folder", resolved by create_app.
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
-    # Dropped server connections are replaced on checkout (see shop/db_setup.py).
+    # No pre-ping: dropped server connections are replaced on checkout by a socket check
+    # (shop/db_setup.py), which costs no round trip.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 

@@ -48,8 +48,9 @@ def _replace_closed_server_connections(dbapi_connection, _record, _proxy) -> Non
         return
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("the database connection is closed")
-    readable, _, _ = select.select([pgconn.socket], [], [], 0)
-    if readable:
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLIN)
+    if poller.poll(0):
         raise DisconnectionError("the database server closed this connection")
 
 
@@ -110,9 +111,3 @@ def check_database_url(url: str) -> None:
             "DATABASE_URL must use the psycopg driver for PostgreSQL: "
             "postgresql+psycopg://user:password@host:5432/dbname"
         )
-
-
-def engine_options_for(url: str, base: dict) -> dict:
-    """Engine options as configured; dropped server connections are caught on checkout
-    by `_replace_closed_server_connections`, so no pre-ping round trip is asked for."""
-    return dict(base)
