@@ -6,7 +6,7 @@ derived again from the secret each time, SHA-1 through a lazy Python wrapper tha
 sends `hmac` down its pure-Python path, and a zlib attempt on a payload too short to
 ever shrink. Here a serializer is built once per set of keys, it keeps one signer
 per salt, each signer derives its keys once, SHA-1 is `hashlib.sha1` itself
-(OpenSSL's HMAC) and short payloads skip zlib. The bytes signed are the same, so
+(OpenSSL's HMAC) and short payloads skip zlib. The wire format is itsdangerous' own:
 cookies and tokens made here verify with the stock classes and the other way round
 (tests/unit/test_signing.py).
 """
@@ -33,15 +33,20 @@ OPENSSL_SHA1 = {"digest_method": hashlib.sha1}
 NOT_WORTH_COMPRESSING = 80
 
 
+def _once(owner: object, cache_name: str, key, build):
+    """`build()` the first time `key` is asked of `owner`, the same object afterwards."""
+    cache = owner.__dict__.setdefault(cache_name, {})
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
 class _KeyOnce:
     """Derives each signing key once per signer instead of once per signature."""
 
     def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        cache = self.__dict__.setdefault("_derived_keys", {})
-        derived = cache.get(secret_key)
-        if derived is None:
-            derived = cache[secret_key] = super().derive_key(secret_key)
-        return derived
+        derive = super().derive_key
+        return _once(self, "_derived_keys", secret_key, lambda: derive(secret_key))
 
 
 class KeyOnceSigner(_KeyOnce, Signer):
@@ -53,14 +58,12 @@ class KeyOnceTimestampSigner(_KeyOnce, TimestampSigner):
 
 
 class _ReusedSigners:
-    """One signer per salt for the serializer's lifetime (they hold only keys)."""
+    """One signer per salt for the serializer's lifetime (signers hold only keys), and
+    no zlib attempt on payloads too short to shrink."""
 
     def make_signer(self, salt: str | bytes | None = None) -> Signer:
-        cache = self.__dict__.setdefault("_signers", {})
-        signer = cache.get(salt)
-        if signer is None:
-            signer = cache[salt] = super().make_signer(salt)
-        return signer
+        make = super().make_signer
+        return _once(self, "_signers", salt, lambda: make(salt))
 
     def dump_payload(self, obj: Any) -> bytes:
         json = super(URLSafeSerializerMixin, self).dump_payload(obj)  # the JSON alone

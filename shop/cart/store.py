@@ -42,8 +42,9 @@ class ShopperCartLine:
 @dataclass
 class ShopperCart:
     """A cart as a request works on it. Lines are written as they change (`add_line`,
-    `set_quantity`, ...); the shopper's choices (codes, declined gifts, gifts shown)
-    by `save_choices`, which writes only when they differ from what was read."""
+    `update_line`, `remove_line`, `remove_lines`); the shopper's choices (codes,
+    declined gifts, gifts shown) by `save_choices`, which writes only when they differ
+    from what was read."""
 
     id: int
     token: str
@@ -160,13 +161,8 @@ def relock(cart: ShopperCart) -> None:
         cart.lines = []
         return
     fresh = _cart_from(row)
-    cart.email, cart.codes = fresh.email, fresh.codes
-    cart.declined_gift_rule_ids, cart.gift_rule_ids = (
-        fresh.declined_gift_rule_ids,
-        fresh.gift_rule_ids,
-    )
-    cart.stored_choices = fresh.stored_choices
-    cart.lines = _read_lines(connection, cart.id)
+    fresh.lines = _read_lines(connection, cart.id)
+    vars(cart).update(vars(fresh))  # in place: the request's `g.cart` is this object
 
 
 def _read_lines(connection: Connection, cart_id: int) -> list[ShopperCartLine]:
