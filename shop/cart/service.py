@@ -12,12 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from sqlalchemy import text
+
 from content.service import is_live_article_id
 from shop.cart import store
 from shop.cart.store import ShopperCart, ShopperCartLine
 from shop.catalog.models import Variant
 from shop.catalog.service import stock_movements
 from shop.catalog.snapshot import VariantSnapshot, shelf_stock, variant_snapshots
+from shop.direct_sql import DirectStatement
 from shop.extensions import db
 from shop.promotions.engine import CodeResult, CodeStatus, PricedCart, price_cart
 from shop.promotions.loader import PromotionUsageCounts, load_rules
@@ -322,6 +325,9 @@ def save(cart: ShopperCart, format_money: Callable[[int], str]) -> CartPricing:
     return pricing
 
 
+_ASYNC_COMMIT = DirectStatement(text("SET LOCAL synchronous_commit TO OFF"))
+
+
 def commit_without_waiting() -> None:
     """Commit without waiting for the disk, on PostgreSQL.
 
@@ -333,7 +339,7 @@ def commit_without_waiting() -> None:
     """
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        _ASYNC_COMMIT.run(connection, {})
     db.session.commit()
 
 

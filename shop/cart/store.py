@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from shop.cart.models import Cart, CartLine, new_cart_token
+from shop.direct_sql import DirectStatement
 from shop.extensions import db
 from shop.timeutil import utcnow
 
@@ -72,27 +73,43 @@ _CART_COLUMNS = (
 )
 _LINE_COLUMNS = (_line.c.variant_id, _line.c.quantity, _line.c.source_article_id)
 
-# Built once: executing a prepared statement object skips building its cache key anew.
-_FIND_WITH_LINES = (
+# Built once with SQLAlchemy, run directly on the driver (`shop.direct_sql`).
+_FIND_WITH_LINES = DirectStatement(
     select(*_CART_COLUMNS, *_LINE_COLUMNS)
     .select_from(_cart.outerjoin(_line, _line.c.cart_id == _cart.c.id))
     .where(_cart.c.token == bindparam("token"))
     .order_by(_line.c.id)
 )
-_LOCK_BY_TOKEN = select(*_CART_COLUMNS).where(_cart.c.token == bindparam("token")).with_for_update()
-_LOCK_BY_ID = select(*_CART_COLUMNS).where(_cart.c.id == bindparam("cart_id")).with_for_update()
-_LINES = select(*_LINE_COLUMNS).where(_line.c.cart_id == bindparam("cart_id")).order_by(_line.c.id)
-_INSERT_LINE = insert(_line)
-_UPDATE_LINE = (
+_LOCK_BY_TOKEN = DirectStatement(
+    select(*_CART_COLUMNS).where(_cart.c.token == bindparam("token")).with_for_update()
+)
+_LOCK_BY_ID = DirectStatement(
+    select(*_CART_COLUMNS).where(_cart.c.id == bindparam("cart_id")).with_for_update()
+)
+_LINES = DirectStatement(
+    select(*_LINE_COLUMNS).where(_line.c.cart_id == bindparam("cart_id")).order_by(_line.c.id)
+)
+_INSERT_LINE = DirectStatement(
+    insert(_line).values(
+        cart_id=bindparam("cart"),
+        variant_id=bindparam("variant"),
+        quantity=bindparam("quantity"),
+        source_article_id=bindparam("article"),
+        created_at=bindparam("now"),
+    )
+)
+_UPDATE_LINE = DirectStatement(
     update(_line)
     .where(_line.c.cart_id == bindparam("cart"), _line.c.variant_id == bindparam("variant"))
     .values(quantity=bindparam("quantity"), source_article_id=bindparam("article"))
 )
-_DELETE_LINE = delete(_line).where(
-    _line.c.cart_id == bindparam("cart"), _line.c.variant_id == bindparam("variant")
+_DELETE_LINE = DirectStatement(
+    delete(_line).where(
+        _line.c.cart_id == bindparam("cart"), _line.c.variant_id == bindparam("variant")
+    )
 )
-_DELETE_LINES = delete(_line).where(_line.c.cart_id == bindparam("cart"))
-_UPDATE_CHOICES = (
+_DELETE_LINES = DirectStatement(delete(_line).where(_line.c.cart_id == bindparam("cart")))
+_UPDATE_CHOICES = DirectStatement(
     update(_cart)
     .where(_cart.c.id == bindparam("cart"))
     .values(
@@ -108,14 +125,15 @@ def _connection() -> Connection:
     return db.session.connection()
 
 
-def _cart_from(row) -> ShopperCart:
+def _cart_from(row: tuple) -> ShopperCart:
+    cart_id, token, email, codes, declined, gifts = row[:6]
     cart = ShopperCart(
-        id=row.id,
-        token=row.token,
-        email=row.email,
-        codes=list(row.codes or []),
-        declined_gift_rule_ids=list(row.declined_gift_rule_ids or []),
-        gift_rule_ids=list(row.gift_rule_ids or []),
+        id=cart_id,
+        token=token,
+        email=email,
+        codes=list(codes or []),
+        declined_gift_rule_ids=list(declined or []),
+        gift_rule_ids=list(gifts or []),
     )
     cart.stored_choices = cart.choices()
     return cart
@@ -123,14 +141,14 @@ def _cart_from(row) -> ShopperCart:
 
 def find(token: str) -> ShopperCart | None:
     """The cart and its lines in one statement, for reading."""
-    rows = _connection().execute(_FIND_WITH_LINES, {"token": token}).all()
+    rows = _FIND_WITH_LINES.rows(_connection(), {"token": token})
     if not rows:
         return None
     cart = _cart_from(rows[0])
     cart.lines = [
-        ShopperCartLine(row.variant_id, row.quantity, row.source_article_id)
-        for row in rows
-        if row.variant_id is not None
+        ShopperCartLine(variant_id, quantity, article)
+        for *_cart_columns, variant_id, quantity, article in rows
+        if variant_id is not None
     ]
     return cart
 
@@ -144,7 +162,7 @@ def find_locked(token: str) -> ShopperCart | None:
     before the other request committed.
     """
     connection = _connection()
-    row = connection.execute(_LOCK_BY_TOKEN, {"token": token}).first()
+    row = _LOCK_BY_TOKEN.first(connection, {"token": token})
     if row is None:
         return None
     cart = _cart_from(row)
@@ -156,7 +174,7 @@ def relock(cart: ShopperCart) -> None:
     """Lock the cart again in a new transaction and bring the object up to date: what
     was read before the last commit may have changed since."""
     connection = _connection()
-    row = connection.execute(_LOCK_BY_ID, {"cart_id": cart.id}).first()
+    row = _LOCK_BY_ID.first(connection, {"cart_id": cart.id})
     if row is None:
         cart.lines = []
         return
@@ -168,7 +186,7 @@ def relock(cart: ShopperCart) -> None:
 def _read_lines(connection: Connection, cart_id: int) -> list[ShopperCartLine]:
     return [
         ShopperCartLine(variant_id, quantity, article)
-        for variant_id, quantity, article in connection.execute(_LINES, {"cart_id": cart_id})
+        for variant_id, quantity, article in _LINES.rows(connection, {"cart_id": cart_id})
     ]
 
 
@@ -191,14 +209,14 @@ def create() -> ShopperCart:
 
 
 def add_line(cart: ShopperCart, line: ShopperCartLine) -> None:
-    _connection().execute(
-        _INSERT_LINE,
+    _INSERT_LINE.run(
+        _connection(),
         {
-            "cart_id": cart.id,
-            "variant_id": line.variant_id,
+            "cart": cart.id,
+            "variant": line.variant_id,
             "quantity": line.quantity,
-            "source_article_id": line.source_article_id,
-            "created_at": utcnow(),
+            "article": line.source_article_id,
+            "now": utcnow(),
         },
     )
     cart.lines.append(line)
@@ -206,8 +224,8 @@ def add_line(cart: ShopperCart, line: ShopperCartLine) -> None:
 
 def update_line(cart: ShopperCart, line: ShopperCartLine) -> None:
     """Write a line's quantity and attribution as they are on the object now."""
-    _connection().execute(
-        _UPDATE_LINE,
+    _UPDATE_LINE.run(
+        _connection(),
         {
             "cart": cart.id,
             "variant": line.variant_id,
@@ -218,13 +236,13 @@ def update_line(cart: ShopperCart, line: ShopperCartLine) -> None:
 
 
 def remove_line(cart: ShopperCart, line: ShopperCartLine) -> None:
-    _connection().execute(_DELETE_LINE, {"cart": cart.id, "variant": line.variant_id})
+    _DELETE_LINE.run(_connection(), {"cart": cart.id, "variant": line.variant_id})
     cart.lines.remove(line)
 
 
 def remove_lines(cart: ShopperCart) -> None:
     if cart.lines:
-        _connection().execute(_DELETE_LINES, {"cart": cart.id})
+        _DELETE_LINES.run(_connection(), {"cart": cart.id})
         cart.lines = []
 
 
@@ -234,8 +252,8 @@ def save_choices(cart: ShopperCart) -> bool:
     if choices == cart.stored_choices:
         return False
     codes, declined, gifts = choices
-    _connection().execute(
-        _UPDATE_CHOICES,
+    _UPDATE_CHOICES.run(
+        _connection(),
         {"cart": cart.id, "codes": codes, "declined": declined, "gifts": gifts, "now": utcnow()},
     )
     cart.stored_choices = choices

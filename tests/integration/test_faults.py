@@ -97,6 +97,42 @@ def test_connection_dropped_mid_checkout_fails_cleanly_and_writes_nothing(app, d
         admin.dispose()
 
 
+def test_connection_dropped_mid_cart_change_fails_cleanly_and_the_next_one_works(app, demo_store):
+    """Cart statements run on the driver directly (`shop.direct_sql`); a dropped
+    connection there is still a clean 503, and the pool replaces the connection."""
+    needs_postgres()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    store = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "PROPAGATE_TEST_ERRORS": False})
+    shopper = CartClient(store.test_client())
+    assert shopper.add("FPS-30", 1)[0] == 200
+
+    armed = {"on": True}
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def drop_the_connection(conn, cursor, statement, parameters, context, executemany):
+        if armed["on"] and statement.lstrip().upper().startswith("INSERT INTO CART_LINE"):
+            armed["on"] = False
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with admin.connect() as killer:
+                killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    with store.app_context():
+        event.listen(db.engine, "before_cursor_execute", drop_the_connection)
+    try:
+        status, body = shopper.add("CHG-100", 1)
+        assert status == 503 and "Nothing was saved" in body["description"]
+        assert not armed["on"]  # the drop happened on the cart line's INSERT
+        assert [line["sku"] for line in shopper.cart()["items"]] == ["FPS-30"]
+        status, _ = shopper.add("CHG-100", 1)
+        assert status == 200
+        assert sorted(line["sku"] for line in shopper.cart()["items"]) == ["CHG-100", "FPS-30"]
+    finally:
+        with store.app_context():
+            event.remove(db.engine, "before_cursor_execute", drop_the_connection)
+            db.engine.dispose()
+        admin.dispose()
+
+
 class BlackHole:
     """A TCP server that accepts connections and never answers: a hung provider."""
 

@@ -1,0 +1,152 @@
+"""Core statements run straight on the driver's cursor, for the few hottest writes.
+
+SQLAlchemy's `Connection.execute` costs about three times the driver's own work for a
+one-row statement (execution context, parameter construction, result metadata built
+from the cursor description). On the cart's write path that was most of a request's
+database time, so the cart store builds its statements with SQLAlchemy as usual and a
+`DirectStatement` compiles each once per dialect, converts parameters with the
+column types' own bind processors, and runs the SQL on the DBAPI connection under
+the session's `Connection`, in the session's transaction: `db.session.commit()` and
+`rollback()` cover these statements as any other.
+
+What a plain driver call would lose is kept: driver errors are raised as SQLAlchemy's
+`DBAPIError` subclasses (the app's error handlers and callers see what they would
+see from `execute`), and a dropped connection invalidates the pooled connection, so
+the next request gets a fresh one.
+
+Only for statements with fixed parameters (no expanding IN lists) and result columns
+whose types need at most a result processor (JSON on SQLite, for instance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.expression import Executable
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    # Parameter names in the order a positional paramstyle (SQLite's `?`) wants them;
+    # None for named styles (psycopg's `%(name)s`), which take the dict.
+    positional_names: tuple[str, ...] | None
+    bind_processors: dict[str, Callable[[Any], Any]]
+    # One entry per result column; None where the driver's value is already right.
+    result_processors: tuple[Callable[[Any], Any] | None, ...]
+    has_result_processors: bool
+
+
+class DirectStatement:
+    """A Core statement, compiled once per dialect, run on the raw DBAPI cursor."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compiled_for(self, dialect: Dialect) -> _Compiled:
+        compiled = self._by_dialect.get(dialect.name)
+        if compiled is None:
+            compiled = self._by_dialect[dialect.name] = self._compile(dialect)
+        return compiled
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect)
+        bind_processors = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                bind_processors[name] = processor
+        result_processors = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in getattr(self.statement, "selected_columns", ())
+        )
+        positional = compiled.positiontup if dialect.positional else None
+        return _Compiled(
+            sql=compiled.string,
+            positional_names=tuple(positional) if positional is not None else None,
+            bind_processors=bind_processors,
+            result_processors=result_processors,
+            has_result_processors=any(p is not None for p in result_processors),
+        )
+
+    def _run(self, connection: Connection, params: Mapping[str, Any]):
+        dialect = connection.dialect
+        compiled = self._compiled_for(dialect)
+        values = dict(params)
+        for name, processor in compiled.bind_processors.items():
+            if name in values:
+                values[name] = processor(values[name])
+        arguments: Sequence[Any] | Mapping[str, Any]
+        if compiled.positional_names is not None:
+            arguments = tuple(values[name] for name in compiled.positional_names)
+        else:
+            arguments = values
+        sql = compiled.sql
+        cursor = connection.connection.dbapi_connection.cursor()
+        # Engine event listeners see these statements as any other (query counting in
+        # the tests, tracing); with none registered this costs one truth test.
+        listeners = connection.dispatch
+        if listeners.before_cursor_execute:
+            for listener in listeners.before_cursor_execute:
+                sql, arguments = listener(connection, cursor, sql, arguments, None, False)
+        try:
+            cursor.execute(sql, arguments)
+        except dialect.loaded_dbapi.Error as error:
+            cursor.close()
+            raise self._wrapped(connection, error, sql, arguments) from error
+        if listeners.after_cursor_execute:
+            for listener in listeners.after_cursor_execute:
+                listener(connection, cursor, sql, arguments, None, False)
+        return compiled, cursor
+
+    def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple]:
+        """Every result row, as tuples in the statement's column order."""
+        compiled, cursor = self._run(connection, params)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not compiled.has_result_processors:
+            return rows
+        processors = compiled.result_processors
+        return [
+            tuple(
+                value if process is None else process(value)
+                for process, value in zip(processors, row, strict=True)
+            )
+            for row in rows
+        ]
+
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple | None:
+        found = self.rows(connection, params)
+        return found[0] if found else None
+
+    def run(self, connection: Connection, params: Mapping[str, Any]) -> int:
+        """Execute a statement that returns no rows; the number of rows it changed."""
+        _compiled, cursor = self._run(connection, params)
+        try:
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _wrapped(connection: Connection, error: Exception, sql: str, arguments) -> DBAPIError:
+        dialect = connection.dialect
+        dbapi_connection = connection.connection.dbapi_connection
+        disconnected = dialect.is_disconnect(error, dbapi_connection, None)
+        if disconnected:
+            connection.invalidate(error)
+        return DBAPIError.instance(
+            sql,
+            arguments,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=disconnected,
+            dialect=dialect,
+        )
