@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -55,20 +56,18 @@ def test_dropped_connections_between_requests_are_replaced(app, demo_store):
         server.stop()
 
 
-def test_connection_dropped_mid_checkout_fails_cleanly_and_writes_nothing(app, demo_store):
-    needs_postgres()
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    store = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "PROPAGATE_TEST_ERRORS": False})
-    shopper = CartClient(store.test_client())
-    shopper.add("FPS-30", 2)
-    stock_before = db.session.scalar(select(Variant.stock).where(Variant.sku == "FPS-30"))
-
-    armed = {"on": True}
+@contextmanager
+def connection_dropped_at(store, statement_start: str):
+    """Terminate the server side of the store's connection just before the first
+    statement that starts with `statement_start` (upper case) runs; yields a dict
+    whose "dropped" says whether it happened."""
+    url = store.config["SQLALCHEMY_DATABASE_URI"]
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    state = {"dropped": False}
 
     def drop_the_connection(conn, cursor, statement, parameters, context, executemany):
-        if armed["on"] and statement.lstrip().upper().startswith("INSERT INTO ORDER_LINE"):
-            armed["on"] = False
+        if not state["dropped"] and statement.lstrip().upper().startswith(statement_start):
+            state["dropped"] = True
             pid = conn.connection.dbapi_connection.info.backend_pid
             with admin.connect() as killer:
                 killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
@@ -76,8 +75,29 @@ def test_connection_dropped_mid_checkout_fails_cleanly_and_writes_nothing(app, d
     with store.app_context():
         event.listen(db.engine, "before_cursor_execute", drop_the_connection)
     try:
+        yield state
+    finally:
+        with store.app_context():
+            event.remove(db.engine, "before_cursor_execute", drop_the_connection)
+            db.engine.dispose()
+        admin.dispose()
+
+
+def store_reporting_errors(app):
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    return create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "PROPAGATE_TEST_ERRORS": False})
+
+
+def test_connection_dropped_mid_checkout_fails_cleanly_and_writes_nothing(app, demo_store):
+    needs_postgres()
+    store = store_reporting_errors(app)
+    shopper = CartClient(store.test_client())
+    shopper.add("FPS-30", 2)
+    stock_before = db.session.scalar(select(Variant.stock).where(Variant.sku == "FPS-30"))
+
+    with connection_dropped_at(store, "INSERT INTO ORDER_LINE") as drop:
         response = place_order(shopper)
-        assert response.status_code == 503
+        assert drop["dropped"] and response.status_code == 503
         assert "Nothing was saved" in response.get_data(as_text=True)
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(Order)) == 0
@@ -90,47 +110,23 @@ def test_connection_dropped_mid_checkout_fails_cleanly_and_writes_nothing(app, d
         assert retry.status_code == 302
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(Order)) == 1
-    finally:
-        with store.app_context():
-            event.remove(db.engine, "before_cursor_execute", drop_the_connection)
-            db.engine.dispose()
-        admin.dispose()
 
 
 def test_connection_dropped_mid_cart_change_fails_cleanly_and_the_next_one_works(app, demo_store):
     """Cart statements run on the driver directly (`shop.direct_sql`); a dropped
     connection there is still a clean 503, and the pool replaces the connection."""
     needs_postgres()
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    store = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "PROPAGATE_TEST_ERRORS": False})
+    store = store_reporting_errors(app)
     shopper = CartClient(store.test_client())
     assert shopper.add("FPS-30", 1)[0] == 200
 
-    armed = {"on": True}
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-
-    def drop_the_connection(conn, cursor, statement, parameters, context, executemany):
-        if armed["on"] and statement.lstrip().upper().startswith("INSERT INTO CART_LINE"):
-            armed["on"] = False
-            pid = conn.connection.dbapi_connection.info.backend_pid
-            with admin.connect() as killer:
-                killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-
-    with store.app_context():
-        event.listen(db.engine, "before_cursor_execute", drop_the_connection)
-    try:
+    with connection_dropped_at(store, "INSERT INTO CART_LINE") as drop:
         status, body = shopper.add("CHG-100", 1)
-        assert status == 503 and "Nothing was saved" in body["description"]
-        assert not armed["on"]  # the drop happened on the cart line's INSERT
+        assert drop["dropped"] and status == 503 and "Nothing was saved" in body["description"]
         assert [line["sku"] for line in shopper.cart()["items"]] == ["FPS-30"]
         status, _ = shopper.add("CHG-100", 1)
         assert status == 200
         assert sorted(line["sku"] for line in shopper.cart()["items"]) == ["CHG-100", "FPS-30"]
-    finally:
-        with store.app_context():
-            event.remove(db.engine, "before_cursor_execute", drop_the_connection)
-            db.engine.dispose()
-        admin.dispose()
 
 
 class BlackHole:
