@@ -1,7 +1,9 @@
 """Promotion rows to engine rules.
 
-The engine never reads the database; this module reads it once per pricing: the
-promotions that can matter and the stock of every gift variant they name.
+The engine never reads the database; this module does: the promotions that can
+matter and the stock of every gift variant they name, kept per process as a snapshot
+(re-read when staff change anything, and every few seconds for the gift stock), and
+the rules made from it, shared by every pricing they do not depend on.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import current_app, has_app_context
 from sqlalchemy import or_, select
@@ -196,6 +199,19 @@ class _PromotionSnapshot:
     gift_stock: dict[int, GiftStock]
     generation: int
     read_at: float
+    # The rules for a cart that holds none of the gift variants and no shopper's usage
+    # counts: most pricings. Built on first use, then shared by them until the
+    # snapshot is replaced (rules are frozen).
+    common_rules: list[Rule] | None = None
+
+    @cached_property
+    def gift_variant_ids(self) -> frozenset[int]:
+        return frozenset(
+            variant_id
+            for promotion in self.promotions
+            if promotion.reward_type == RewardType.GIFT
+            for variant_id in promotion.gift_variant_ids
+        )
 
 
 # Gift stock moves with every order and is not tracked by the cache generation, so a
@@ -242,11 +258,27 @@ def load_rules(
     """Every rule that can matter for a cart now. A row that cannot become a rule is
     skipped (and logged), so one bad promotion never breaks every cart."""
     snapshot = _current_snapshot()
-    promotions, gift_stock = snapshot.promotions, snapshot.gift_stock
+    # Lines only change a rule when they want a gift variant themselves (its stock is
+    # then not offered again), and usage counts only when there are some.
+    specific = (promotion_usage is not None and promotion_usage.by_email) or any(
+        line.variant_id in snapshot.gift_variant_ids for line in lines
+    )
+    if specific:
+        return _rules(snapshot, lines, promotion_usage)
+    if snapshot.common_rules is None:
+        snapshot.common_rules = _rules(snapshot, (), None)
+    return list(snapshot.common_rules)
+
+
+def _rules(
+    snapshot: _PromotionSnapshot,
+    lines: Sequence[CartLineInput],
+    promotion_usage: PromotionUsageCounts | None,
+) -> list[Rule]:
     rules = []
-    for promotion in promotions:
+    for promotion in snapshot.promotions:
         try:
-            rules.append(to_rule(promotion, gift_stock, lines, promotion_usage))
+            rules.append(to_rule(promotion, snapshot.gift_stock, lines, promotion_usage))
         except (ValueError, TypeError) as error:
             log.warning("skipping promotion: %s", error)
     return rules

@@ -265,6 +265,25 @@ def test_out_of_stock_gift_is_said_plainly_and_not_promised(shopper):
     assert any(n["kind"] == "gift_out_of_stock" for n in item["notices"])
 
 
+def test_backup_gift_units_the_shopper_buys_are_not_offered_again(client, demo_store):
+    """Rules are shared by carts that hold no gift variant; a cart buying the backup
+    gift's own units gets rules that count them (and never leaks to the others)."""
+    set_stock("GIFT-SET", 0)
+    set_stock("FPS-30", 2)
+    other = CartClient(client.application.test_client())
+    other.add("CMD-ROSE", 1)  # the common rules: the backup serum is offered
+    assert [gift["sku"] for gift in gift_lines(other.cart())] == ["FPS-30"]
+
+    buyer = CartClient(client)
+    buyer.add("CMD-ROSE", 1)
+    buyer.add("FPS-30", 1)  # one serum left on the shelf for the gift
+    assert [gift["sku"] for gift in gift_lines(buyer.cart())] == ["FPS-30"]
+    _, item = buyer.add("FPS-30", 1)  # both serums bought: none left to give
+    assert gift_lines(buyer.cart()) == []
+    assert any(n["kind"] == "gift_out_of_stock" for n in item["notices"])
+    assert [gift["sku"] for gift in gift_lines(other.cart())] == ["FPS-30"]
+
+
 def test_gift_ends_with_its_promotion_window(shopper):
     shopper.add("CMD-ROSE", 1)
     assert len(gift_lines(shopper.cart())) == 1
