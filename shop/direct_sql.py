@@ -47,12 +47,14 @@ class DirectStatement:
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._by_dialect: dict[str, _Compiled] = {}
+        # Keyed by what the SQL text depends on: the database, the driver, its paramstyle.
+        self._by_dialect: dict[tuple[str, str, str], _Compiled] = {}
 
     def _compiled_for(self, dialect: Dialect) -> _Compiled:
-        compiled = self._by_dialect.get(dialect.name)
+        key = (dialect.name, dialect.driver, dialect.paramstyle)
+        compiled = self._by_dialect.get(key)
         if compiled is None:
-            compiled = self._by_dialect[dialect.name] = self._compile(dialect)
+            compiled = self._by_dialect[key] = self._compile(dialect)
         return compiled
 
     def _compile(self, dialect: Dialect) -> _Compiled:
