@@ -14,8 +14,12 @@ What a plain driver call would lose is kept: driver errors are raised as SQLAlch
 see from `execute`), and a dropped connection invalidates the pooled connection, so
 the next request gets a fresh one.
 
-Only for statements with fixed parameters (no expanding IN lists) and result columns
-whose types need at most a result processor (JSON on SQLite, for instance).
+Limits, checked when a statement is first compiled: parameters are named plainly
+(identifiers SQLAlchemy renders as they are), fixed (no expanding IN lists) and all
+given at execution (a literal in the statement becomes a parameter too); result
+columns are of types whose conversion needs no driver type code (integers, strings,
+JSON, dates; not Numeric). SQLAlchemy's own statement logging (`echo`) does not show
+these statements; engine events do.
 """
 
 from __future__ import annotations
@@ -26,13 +30,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.types import Numeric
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
+    parameter_names: frozenset[str]
     # Parameter names in the order a positional paramstyle (SQLite's `?`) wants them;
     # None for named styles (psycopg's `%(name)s`), which take the dict.
     positional_names: tuple[str, ...] | None
@@ -61,16 +67,21 @@ class DirectStatement:
         compiled = self.statement.compile(dialect=dialect)
         bind_processors = {}
         for name, bind in compiled.binds.items():
+            if not name.isidentifier() or bind.expanding:
+                raise InvalidRequestError(f"DirectStatement cannot take parameter {name!r}")
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 bind_processors[name] = processor
+        columns = tuple(getattr(self.statement, "selected_columns", ()))
+        if any(isinstance(column.type, Numeric) for column in columns):
+            raise InvalidRequestError("DirectStatement cannot convert Numeric columns")
         result_processors = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in getattr(self.statement, "selected_columns", ())
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         )
         positional = compiled.positiontup if dialect.positional else None
         return _Compiled(
             sql=compiled.string,
+            parameter_names=frozenset(compiled.binds),
             positional_names=tuple(positional) if positional is not None else None,
             bind_processors=bind_processors,
             result_processors=result_processors,
@@ -81,6 +92,9 @@ class DirectStatement:
         dialect = connection.dialect
         compiled = self._compiled_for(dialect)
         values = dict(params)
+        if not compiled.parameter_names <= values.keys():
+            missing = ", ".join(sorted(compiled.parameter_names - values.keys()))
+            raise InvalidRequestError(f"no value for parameter(s) {missing}")
         for name, processor in compiled.bind_processors.items():
             if name in values:
                 values[name] = processor(values[name])
@@ -91,20 +105,23 @@ class DirectStatement:
             arguments = values
         sql = compiled.sql
         cursor = connection.connection.dbapi_connection.cursor()
-        # Engine event listeners see these statements as any other (query counting in
-        # the tests, tracing); with none registered this costs one truth test.
-        listeners = connection.dispatch
-        if listeners.before_cursor_execute:
-            for listener in listeners.before_cursor_execute:
-                sql, arguments = listener(connection, cursor, sql, arguments, None, False)
         try:
-            cursor.execute(sql, arguments)
-        except dialect.loaded_dbapi.Error as error:
+            # Engine event listeners see these statements as any other (query counting
+            # in the tests, tracing); with none registered this costs one truth test.
+            listeners = connection.dispatch
+            if listeners.before_cursor_execute:
+                for listener in listeners.before_cursor_execute:
+                    sql, arguments = listener(connection, cursor, sql, arguments, None, False)
+            try:
+                cursor.execute(sql, arguments)
+            except dialect.loaded_dbapi.Error as error:
+                raise self._wrapped(connection, error, sql, arguments) from error
+            if listeners.after_cursor_execute:
+                for listener in listeners.after_cursor_execute:
+                    listener(connection, cursor, sql, arguments, None, False)
+        except BaseException:
             cursor.close()
-            raise self._wrapped(connection, error, sql, arguments) from error
-        if listeners.after_cursor_execute:
-            for listener in listeners.after_cursor_execute:
-                listener(connection, cursor, sql, arguments, None, False)
+            raise
         return compiled, cursor
 
     def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple]:

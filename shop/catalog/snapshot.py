@@ -201,7 +201,7 @@ def _shelf_stock_statement(count: int) -> DirectStatement:
     statement = _SHELF_STOCK_BY_COUNT.get(count)
     if statement is None:
         variants = Variant.__table__
-        names = [bindparam(f"id{index}") for index in range(count)]
+        names = [bindparam(f"id{index}", type_=variants.c.id.type) for index in range(count)]
         query = select(variants.c.id, variants.c.stock).where(variants.c.id.in_(names))
         statement = _SHELF_STOCK_BY_COUNT.setdefault(count, DirectStatement(query))
     return statement

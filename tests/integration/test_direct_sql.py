@@ -5,8 +5,8 @@ exception types, engine event listeners."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import bindparam, event, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Numeric, bindparam, column, event, insert, select, text, update
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
 from shop.cart.models import Cart, CartLine
 from shop.direct_sql import DirectStatement
@@ -117,4 +117,28 @@ def test_a_statement_without_result_columns_runs(app, demo_store):
     pragma = "SELECT 1" if db.engine.dialect.name == "sqlite" else "SET LOCAL work_mem TO '8MB'"
     statement = DirectStatement(text(pragma))
     statement.run(db.session.connection(), {})
+    db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "statement, problem",
+    [
+        (select(carts.c.id).where(carts.c.token == bindparam("a.b")), "cannot take parameter"),
+        (
+            select(carts.c.id).where(carts.c.id.in_(bindparam("ids", expanding=True))),
+            "cannot take parameter",
+        ),
+        (select(column("price", Numeric(10, 2))), "cannot convert Numeric"),
+    ],
+)
+def test_statements_it_cannot_run_faithfully_are_refused(db_session, statement, problem):
+    with pytest.raises(InvalidRequestError, match=problem):
+        DirectStatement(statement).rows(db.session.connection(), {"a.b": "x", "ids": [1]})
+    db.session.rollback()
+
+
+def test_a_missing_parameter_is_a_programming_error_on_both_databases(db_session):
+    statement = DirectStatement(select(carts.c.id).where(carts.c.token == bindparam("token")))
+    with pytest.raises(InvalidRequestError, match=r"no value for parameter.*token"):
+        statement.rows(db.session.connection(), {"tok": "x"})
     db.session.rollback()
