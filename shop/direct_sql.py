@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InvalidRequestError
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.expression import Executable, Insert
 from sqlalchemy.types import Numeric
 
 
@@ -43,9 +43,9 @@ class _Compiled:
     # None for named styles (psycopg's `%(name)s`), which take the dict.
     positional_names: tuple[str, ...] | None
     bind_processors: dict[str, Callable[[Any], Any]]
-    # One entry per result column; None where the driver's value is already right.
-    result_processors: tuple[Callable[[Any], Any] | None, ...]
-    has_result_processors: bool
+    # One entry per result column, None where the driver's value is already right;
+    # None as a whole when no column needs converting.
+    result_processors: tuple[Callable[[Any], Any] | None, ...] | None
 
 
 class DirectStatement:
@@ -64,7 +64,11 @@ class DirectStatement:
         return compiled
 
     def _compile(self, dialect: Dialect) -> _Compiled:
-        compiled = self.statement.compile(dialect=dialect)
+        statement = self.statement
+        if isinstance(statement, Insert):
+            # No implicit RETURNING of the new key: nothing here reads it back.
+            statement = statement.inline()
+        compiled = statement.compile(dialect=dialect)
         bind_processors = {}
         for name, bind in compiled.binds.items():
             if not name.isidentifier() or bind.expanding:
@@ -72,7 +76,7 @@ class DirectStatement:
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 bind_processors[name] = processor
-        columns = tuple(getattr(self.statement, "selected_columns", ()))
+        columns = tuple(getattr(statement, "selected_columns", ()))
         if any(isinstance(column.type, Numeric) for column in columns):
             raise InvalidRequestError("DirectStatement cannot convert Numeric columns")
         result_processors = tuple(
@@ -84,8 +88,9 @@ class DirectStatement:
             parameter_names=frozenset(compiled.binds),
             positional_names=tuple(positional) if positional is not None else None,
             bind_processors=bind_processors,
-            result_processors=result_processors,
-            has_result_processors=any(p is not None for p in result_processors),
+            result_processors=(
+                result_processors if any(p is not None for p in result_processors) else None
+            ),
         )
 
     def _run(self, connection: Connection, params: Mapping[str, Any]):
@@ -96,8 +101,7 @@ class DirectStatement:
             missing = ", ".join(sorted(compiled.parameter_names - values.keys()))
             raise InvalidRequestError(f"no value for parameter(s) {missing}")
         for name, processor in compiled.bind_processors.items():
-            if name in values:
-                values[name] = processor(values[name])
+            values[name] = processor(values[name])
         arguments: Sequence[Any] | Mapping[str, Any]
         if compiled.positional_names is not None:
             arguments = tuple(values[name] for name in compiled.positional_names)
@@ -131,9 +135,9 @@ class DirectStatement:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        if not compiled.has_result_processors:
-            return rows
         processors = compiled.result_processors
+        if processors is None:
+            return rows
         return [
             tuple(
                 value if process is None else process(value)
