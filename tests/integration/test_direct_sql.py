@@ -5,9 +5,10 @@ exception types, engine event listeners."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Numeric, bindparam, column, event, insert, select, text, update
+from sqlalchemy import Numeric, bindparam, column, event, select, text, update
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
+from shop.cart import store
 from shop.cart.models import Cart, CartLine
 from shop.direct_sql import DirectStatement
 from shop.extensions import db
@@ -15,7 +16,6 @@ from shop.timeutil import utcnow
 from tests.integration.cart_helpers import variant_id
 
 carts = Cart.__table__
-lines = CartLine.__table__
 
 SET_CHOICES = DirectStatement(
     update(carts)
@@ -24,14 +24,6 @@ SET_CHOICES = DirectStatement(
 )
 READ_CHOICES = DirectStatement(
     select(carts.c.codes, carts.c.email, carts.c.updated_at).where(carts.c.id == bindparam("cart"))
-)
-ADD_LINE = DirectStatement(
-    insert(lines).values(
-        cart_id=bindparam("cart"),
-        variant_id=bindparam("variant"),
-        quantity=bindparam("quantity"),
-        created_at=bindparam("now"),
-    )
 )
 
 
@@ -60,19 +52,19 @@ def test_values_go_in_and_come_out_as_the_column_types_say(app, demo_store):
     db.session.rollback()
 
 
+def serum_line() -> store.ShopperCartLine:
+    return store.ShopperCartLine(variant_id("FPS-30"), 2)
+
+
 def test_statements_share_the_sessions_transaction(app, demo_store):
-    cart_id = new_cart_id()
-    ADD_LINE.run(
-        db.session.connection(),
-        {"cart": cart_id, "variant": variant_id("FPS-30"), "quantity": 2, "now": utcnow()},
-    )
+    cart = store.create()
+    db.session.commit()
+    cart_id = cart.id
+    store.add_line(cart, serum_line())  # the cart store's INSERT, a DirectStatement
     db.session.rollback()
     count = db.session.scalar(select(CartLine.id).where(CartLine.cart_id == cart_id))
     assert count is None  # rolled back with the session
-    ADD_LINE.run(
-        db.session.connection(),
-        {"cart": cart_id, "variant": variant_id("FPS-30"), "quantity": 2, "now": utcnow()},
-    )
+    store.add_line(cart, serum_line())
     db.session.commit()
     rows = db.session.execute(
         select(CartLine.quantity).where(CartLine.cart_id == cart_id)
@@ -81,11 +73,12 @@ def test_statements_share_the_sessions_transaction(app, demo_store):
 
 
 def test_driver_errors_are_sqlalchemy_errors_and_the_session_recovers(app, demo_store):
-    cart_id = new_cart_id()
-    params = {"cart": cart_id, "variant": variant_id("FPS-30"), "quantity": 1, "now": utcnow()}
-    ADD_LINE.run(db.session.connection(), params)
+    cart = store.create()
+    db.session.commit()
+    cart_id = cart.id
+    store.add_line(cart, serum_line())
     with pytest.raises(IntegrityError) as raised:
-        ADD_LINE.run(db.session.connection(), params)  # one line per variant
+        store.add_line(cart, serum_line())  # one line per variant
     assert "INSERT INTO cart_line" in str(raised.value)
     db.session.rollback()
     assert db.session.scalar(select(Cart.id).where(Cart.id == cart_id)) == cart_id
