@@ -2,8 +2,9 @@
 
 Every back-office view is wrapped in `staff_required(...)`: an anonymous visitor is sent
 to the sign-in page, a signed-in staff member of another role gets a 403, and a sign-in
-older than ADMIN_SESSION_MAX_AGE ends (however active the session has been). The owner
-may do everything, so the owner role is always allowed.
+older than ADMIN_SESSION_MAX_AGE ends (however active the session has been), as does
+one ended on the server (see `sign_ins`). The owner may do everything, so the owner
+role is always allowed.
 
 The decorator records the roles on the view (`staff_roles`): a test walks the URL map
 and checks every back-office route against them.
@@ -12,19 +13,23 @@ and checks every back-office route against them.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, logout_user
 
+from shop.admin.auth import ended_sign_in
 from shop.admin.models import Role
+from shop.admin.sign_ins import SignInEnded
 
 F = TypeVar("F", bound=Callable)
 
-SIGNED_IN_AT_KEY = "staff_signed_in_at"
+ENDED_MESSAGES = {
+    SignInEnded.EXPIRED: "Your session expired. Please sign in again.",
+    SignInEnded.REVOKED: "You were signed out. Please sign in again.",
+}
 
 
 class Area:
@@ -70,12 +75,13 @@ def home_endpoint_for(role: str) -> str:
     return entries[0][1] if entries else "admin.account"
 
 
-def sign_in_expired() -> bool:
-    signed_in_at = session.get(SIGNED_IN_AT_KEY)
-    if not isinstance(signed_in_at, int | float):
-        return True
-    max_age = current_app.config["ADMIN_SESSION_MAX_AGE"].total_seconds()
-    return time.time() - signed_in_at > max_age
+def forget_ended_sign_in() -> None:
+    """If this browser's sign-in ended on the server, drop it from the cookie and say
+    why once (later requests then carry no sign-in to look up)."""
+    reason = ended_sign_in()
+    if reason is not None:
+        logout_user()
+        flash(ENDED_MESSAGES[reason], "error")
 
 
 def staff_required(*roles: str, any_role: bool = False) -> Callable[[F], F]:
@@ -87,11 +93,7 @@ def staff_required(*roles: str, any_role: bool = False) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
-                return _to_sign_in()
-            if sign_in_expired():
-                logout_user()
-                session.pop(SIGNED_IN_AT_KEY, None)
-                flash("Your session expired. Please sign in again.", "error")
+                forget_ended_sign_in()
                 return _to_sign_in()
             if not allowed(current_user.role, allowed_roles):
                 abort(403, description="Your role does not give access to this page.")

@@ -1,4 +1,4 @@
-"""Staff accounts. Shoppers have no accounts; staff sign in to /admin."""
+"""Staff accounts and their sign-ins. Shoppers have no accounts; staff sign in to /admin."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.extensions import db
@@ -53,8 +53,47 @@ class StaffUser(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    # The sign-in this object was loaded through, set by `shop.admin.sign_ins`; never
+    # stored on this row. Flask-Login keeps what `get_id` returns in the session
+    # cookie, so the cookie names a revocable sign-in, not the account.
+    sign_in_token = None
+
+    def get_id(self) -> str:
+        if not self.sign_in_token:
+            raise RuntimeError("a staff member is signed in only through shop.admin.sign_ins")
+        return self.sign_in_token
+
     def __repr__(self) -> str:
         return f"<StaffUser {self.email} {self.role}>"
+
+
+class StaffSignIn(db.Model):
+    """One browser's sign-in to the back office, held on the server so it can end.
+
+    The session cookie carries a random token; only its SHA-256 is stored, so a copy
+    of the database opens no session. Signing out ends this row; a password change, a
+    reset by an owner, switching the account off and "sign out everywhere" end every
+    row of the account. A sign-in also ends by itself at `expires_at`, however active.
+    """
+
+    __tablename__ = "staff_sign_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the account page shows so staff recognise their own sessions.
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+    staff: Mapped[StaffUser] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<StaffSignIn {self.id} staff={self.staff_id}>"
 
 
 class AuditLogImmutableError(RuntimeError):

@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shop.admin import audit
+from shop.admin import audit, sign_ins
 from shop.admin.models import MIN_PASSWORD_LENGTH, Role, StaffUser
 from shop.extensions import db
 
@@ -87,6 +87,28 @@ def authenticate(email: str, password: str) -> StaffUser | None:
     return staff
 
 
+def begin_sign_in(staff: StaffUser, max_age, *, user_agent: str = "", address: str = "") -> None:
+    """Record a new sign-in; `staff.get_id()` then gives the token for the cookie."""
+    sign_ins.start(staff, max_age, user_agent=user_agent, address=address)
+    db.session.commit()
+
+
+def end_sign_in(staff: StaffUser) -> None:
+    """Sign this browser out: its token opens nothing any more, anywhere."""
+    sign_ins.end(staff.sign_in_token)
+    db.session.commit()
+
+
+def sign_out_everywhere(staff: StaffUser) -> int:
+    """End every sign-in of the account (a lost laptop, a shared computer)."""
+    ended = sign_ins.end_all(staff.id)
+    audit.record(
+        staff, "staff.signed_out_everywhere", "staff", staff.id, f"Ended {ended} sign-in(s)"
+    )
+    db.session.commit()
+    return ended
+
+
 def list_staff() -> Sequence[StaffUser]:
     return db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
 
@@ -105,7 +127,8 @@ def _active_owner_count() -> int:
 
 def update_staff(staff_id: int, role: str, is_active: bool, actor: StaffUser) -> StaffUser:
     """Change an account's role or switch it off. The store always keeps an active
-    owner, and nobody switches off or demotes their own account by mistake."""
+    owner, and nobody switches off or demotes their own account by mistake. Switching
+    an account off ends its sign-ins, so switching it on again revives none."""
     staff = get_staff(staff_id)
     if staff is None:
         raise StaffAccountError("this staff account no longer exists")
@@ -121,6 +144,8 @@ def update_staff(staff_id: int, role: str, is_active: bool, actor: StaffUser) ->
     before = audit.snapshot(staff, STAFF_FIELDS)
     staff.role = role
     staff.is_active_account = is_active
+    if not is_active:
+        sign_ins.end_all(staff.id)
     after = audit.snapshot(staff, STAFF_FIELDS)
     if before != after:
         audit.record(
@@ -137,12 +162,14 @@ def update_staff(staff_id: int, role: str, is_active: bool, actor: StaffUser) ->
 
 
 def set_password(staff_id: int, password: str, actor: StaffUser) -> StaffUser:
-    """An owner sets a new password for a staff member (who forgot theirs)."""
+    """An owner sets a new password for a staff member (who forgot theirs, or whose
+    password leaked): every browser signed in with the old one is signed out."""
     staff = get_staff(staff_id)
     if staff is None:
         raise StaffAccountError("this staff account no longer exists")
     _check_password_strength(password)
     staff.set_password(password)
+    sign_ins.end_all(staff.id)
     # The audit log never holds a password or its hash: only that it changed.
     audit.record(
         actor, "staff.password_set", "staff", staff.id, f"Set a new password for {staff.email}"
@@ -152,9 +179,12 @@ def set_password(staff_id: int, password: str, actor: StaffUser) -> StaffUser:
 
 
 def change_own_password(staff: StaffUser, current_password: str, new_password: str) -> None:
+    """Every sign-in of the account ends, this browser's too: the view signs this
+    browser in again with a new token, so only whoever knows the new password stays."""
     if not staff.check_password(current_password or ""):
         raise StaffAccountError("Your current password is not right.")
     _check_password_strength(new_password)
     staff.set_password(new_password)
+    sign_ins.end_all(staff.id)
     audit.record(staff, "staff.password_changed", "staff", staff.id, "Changed their own password")
     db.session.commit()

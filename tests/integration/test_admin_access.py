@@ -4,13 +4,16 @@ rate limits, and a walk over every back-office route for every role."""
 from __future__ import annotations
 
 import re
-import time
+from datetime import timedelta
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 
-from shop.admin.access import SIGNED_IN_AT_KEY, allowed, safe_next
-from shop.admin.models import Role
+from shop.admin.access import allowed, safe_next
+from shop.admin.models import Role, StaffSignIn
+from shop.extensions import db
+from shop.timeutil import utcnow
 from tests.integration.admin_helpers import PASSWORD, StaffClient, csrf_token, make_staff
 
 # ---------------------------------------------------------------- signing in and out
@@ -98,9 +101,12 @@ def test_anonymous_visit_remembers_where_it_was_going(client, db_session):
 def test_a_sign_in_expires_however_active_the_session(client, app):
     staff = StaffClient(client, make_staff(Role.OWNER))
     assert staff.get("/admin/staff").status_code == 200
-    max_age = app.config["ADMIN_SESSION_MAX_AGE"].total_seconds()
-    with client.session_transaction() as session:
-        session[SIGNED_IN_AT_KEY] = int(time.time() - max_age - 5)
+    max_age = app.config["ADMIN_SESSION_MAX_AGE"]
+    signed_in_at = utcnow() - max_age - timedelta(seconds=5)
+    db.session.execute(
+        update(StaffSignIn).values(created_at=signed_in_at, expires_at=signed_in_at + max_age)
+    )
+    db.session.commit()
     response = staff.get("/admin/staff")
     assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
     assert "Your session expired" in StaffClient(client).get("/admin/login").get_data(as_text=True)
@@ -221,6 +227,48 @@ def test_sign_in_is_limited_per_account(limited_app, db_session):
     assert _attempt(client, "editor@example.com", PASSWORD, "10.0.0.99").status_code == 302
 
 
+def _json_attempt(client, email, password, address):
+    return client.post(
+        "/admin/login",
+        json={"email": email, "password": password},
+        headers={"X-CSRFToken": csrf_token(client)},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_json_sign_ins_count_against_the_account_they_name(limited_app, db_session):
+    make_staff(Role.OWNER)
+    make_staff(Role.EDITOR)
+    client = limited_app.test_client()
+    for number in range(3):
+        wrong = _json_attempt(client, "Owner@Example.com ", "wrong guess", f"10.3.0.{number}")
+        assert wrong.status_code == 401
+    # The owner's account is locked whichever body type the next attempt uses...
+    assert _attempt(client, "owner@example.com", PASSWORD, "10.3.0.99").status_code == 429
+    assert _json_attempt(client, "owner@example.com", PASSWORD, "10.3.0.98").status_code == 429
+    # ...and JSON attempts on one account do not lock another.
+    assert _json_attempt(client, "editor@example.com", PASSWORD, "10.3.0.97").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("email=owner@example.com&password=x", "text/plain"),
+        ("<login><email>owner@example.com</email></login>", "application/xml"),
+    ],
+)
+def test_sign_in_refuses_bodies_the_form_does_not_read(client, body, content_type):
+    make_staff(Role.OWNER)
+    response = client.post(
+        "/admin/login",
+        data=body,
+        content_type=content_type,
+        headers={"X-CSRFToken": csrf_token(client)},
+    )
+    assert response.status_code == 415
+    assert "form data or a JSON object" in response.get_data(as_text=True)
+
+
 def test_sign_in_is_limited_per_address(limited_app, db_session):
     make_staff(Role.OWNER)
     client = limited_app.test_client()
@@ -242,11 +290,12 @@ def test_successful_sign_ins_do_not_count(limited_app, db_session):
 # ---------------------------------------------------------------- every route, every role
 
 PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
+SIGN_OUTS = {"admin.logout", "admin.logout_everywhere"}
 
 
 def _admin_rules(app: Flask):
     # Signing out goes last: it ends the session the other requests use.
-    rules = sorted(app.url_map.iter_rules(), key=lambda rule: rule.endpoint == "admin.logout")
+    rules = sorted(app.url_map.iter_rules(), key=lambda rule: rule.endpoint in SIGN_OUTS)
     for rule in rules:
         if not rule.rule.startswith("/admin") or rule.endpoint in PUBLIC_ENDPOINTS:
             continue

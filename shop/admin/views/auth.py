@@ -8,29 +8,44 @@ limiter's storage: memory by default, Redis when REDIS_URL is set (several serve
 
 from __future__ import annotations
 
-import time
-
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
-from shop.admin import service
+from shop.admin import service, sign_ins
 from shop.admin.access import (
-    SIGNED_IN_AT_KEY,
+    forget_ended_sign_in,
     home_endpoint_for,
     safe_next,
-    sign_in_expired,
     staff_required,
 )
 from shop.admin.forms import LoginForm, OwnPasswordForm
+from shop.admin.models import StaffUser
 from shop.admin.views.blueprint import bp
 from shop.extensions import limiter
 
 WRONG_CREDENTIALS = "That e-mail and password do not match an active staff account."
 
+# What the sign-in form can be sent as: a browser's form, or a JSON object (which
+# Flask-WTF reads as form data too). Anything else is refused before it is read.
+FORM_BODY_TYPES = frozenset(
+    {"application/x-www-form-urlencoded", "multipart/form-data", "application/json"}
+)
+
+
+def _submitted_email() -> str:
+    """The e-mail the sign-in attempt names, from whichever body the form accepts, so
+    every attempt on one account counts against that account."""
+    if request.mimetype == "application/json":
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    else:
+        email = request.form.get("email")
+    return email.strip().lower() if isinstance(email, str) else ""
+
 
 def _account_key() -> str:
-    return "staff-sign-in:account:" + (request.form.get("email") or "").strip().lower()
+    return "staff-sign-in:account:" + _submitted_email()
 
 
 def _address_key() -> str:
@@ -42,6 +57,19 @@ def _fresh_session() -> None:
     cannot be taken over) and forget this request's cached CSRF token with it."""
     session.clear()
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+def sign_in_this_browser(staff: StaffUser) -> None:
+    """A new session (no fixation) naming a new server-side sign-in."""
+    _fresh_session()
+    service.begin_sign_in(
+        staff,
+        current_app.config["ADMIN_SESSION_MAX_AGE"],
+        user_agent=request.user_agent.string,
+        address=request.remote_addr or "",
+    )
+    login_user(staff)
+    session.permanent = True
 
 
 def _failed(response) -> bool:
@@ -63,18 +91,18 @@ def _failed(response) -> bool:
     deduct_when=_failed,
 )
 def login():
+    if request.method == "POST" and request.mimetype not in FORM_BODY_TYPES:
+        abort(415, description="Send the sign-in form as form data or a JSON object.")
     form = LoginForm()
     target = safe_next(request.values.get("next"))
-    if current_user.is_authenticated and not sign_in_expired():
+    if current_user.is_authenticated:
         return redirect(target or url_for(home_endpoint_for(current_user.role)))
+    forget_ended_sign_in()
     status = 200
     if form.validate_on_submit():
         staff = service.authenticate(form.email.data, form.password.data)
         if staff is not None:
-            _fresh_session()
-            login_user(staff)
-            session.permanent = True
-            session[SIGNED_IN_AT_KEY] = int(time.time())
+            sign_in_this_browser(staff)
             return redirect(target or url_for(home_endpoint_for(staff.role)))
         form.password.errors = [WRONG_CREDENTIALS]
         status = 401
@@ -96,6 +124,7 @@ def too_many_attempts(error):
 @bp.post("/logout")
 @staff_required(any_role=True)
 def logout():
+    service.end_sign_in(current_user._get_current_object())
     logout_user()
     _fresh_session()
     flash("You are signed out.", "success")
@@ -108,19 +137,35 @@ def index():
     return redirect(url_for(home_endpoint_for(current_user.role)))
 
 
+@bp.post("/logout-everywhere")
+@staff_required(any_role=True)
+def logout_everywhere():
+    ended = service.sign_out_everywhere(current_user._get_current_object())
+    logout_user()
+    _fresh_session()
+    flash(f"You are signed out of every browser ({ended} in all).", "success")
+    return redirect(url_for("admin.login"))
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @staff_required(any_role=True)
 def account():
+    staff = current_user._get_current_object()
     form = OwnPasswordForm()
     if form.validate_on_submit():
         try:
-            service.change_own_password(
-                current_user._get_current_object(), form.current_password.data, form.password.data
-            )
+            service.change_own_password(staff, form.current_password.data, form.password.data)
         except service.StaffAccountError as error:
             form.current_password.errors = [str(error)]
         else:
-            flash("Your password is changed.", "success")
+            sign_in_this_browser(staff)  # every sign-in ended with the old password; keep this one
+            flash("Your password is changed. Every other browser is signed out.", "success")
             return redirect(url_for("admin.account"))
     status = 422 if form.errors else 200
-    return render_template("admin/account.html", form=form), status
+    return render_template(
+        "admin/account.html",
+        form=form,
+        sign_ins=sign_ins.active_for(staff.id),
+        this_token=staff.sign_in_token,
+        is_token_of=sign_ins.is_token_of,
+    ), status
