@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from shop.cart import service as cart_service
 from shop.cart import store as cart_store
@@ -28,7 +29,7 @@ from shop.orders import service as orders
 from shop.orders.models import Order, OrderLine, OrderPromotion, PaymentStatus
 from shop.orders.states import OrderStatus
 from shop.promotions.engine import CodeStatus
-from shop.promotions.models import Promotion
+from shop.promotions.models import Promotion, PromotionEmailClaim
 from shop.timeutil import utcnow
 
 ORDER_NUMBER_OFFSET = 10000
@@ -255,11 +256,17 @@ def _freeze(
 
 
 def _reserve_usage(order: Order) -> None:
-    """Count each limited promotion against its limit now, atomically, so two
-    shoppers cannot both use the last redemption."""
-    for used in order.promotions:
+    """Count each limited promotion against its limits now, atomically, so two
+    shoppers cannot both use the last redemption, and one e-mail checking out in two
+    tabs at once cannot use a once-per-e-mail promotion twice."""
+    # In promotion order, so concurrent checkouts take the e-mail locks in one order.
+    for used in sorted(order.promotions, key=lambda used: used.promotion_id or 0):
         promotion = db.session.get(Promotion, used.promotion_id)
-        if promotion is None or promotion.usage_limit_total is None:
+        if promotion is None:
+            continue
+        if promotion.usage_limit_per_email is not None:
+            _check_email_usage(order, promotion)
+        if promotion.usage_limit_total is None:
             continue
         result = db.session.execute(
             update(Promotion)
@@ -270,6 +277,35 @@ def _reserve_usage(order: Order) -> None:
         if result.rowcount != 1:
             raise CheckoutError(f"{promotion.label} has just been used up.", field="code")
         used.usage_reserved = True
+
+
+def _check_email_usage(order: Order, promotion: Promotion) -> None:
+    """Refuse the order if its e-mail has used `promotion` up, counting orders that
+    other checkouts with the same e-mail have just placed.
+
+    The e-mail's claim row is locked first (made if it is the e-mail's first use): a
+    concurrent checkout with the same e-mail waits here until this one commits or
+    rolls back, then counts again and sees this order.
+    """
+    claim = (
+        select(PromotionEmailClaim)
+        .where(
+            PromotionEmailClaim.promotion_id == promotion.id,
+            PromotionEmailClaim.email == order.email,
+        )
+        .with_for_update()
+    )
+    if db.session.scalar(claim) is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(PromotionEmailClaim(promotion_id=promotion.id, email=order.email))
+        except IntegrityError:  # another checkout claimed it first: wait for its turn
+            db.session.scalar(claim)
+    uses = orders.promotion_usage_by_email(order.email).get(promotion.id, 0)  # this order too
+    if uses > (promotion.usage_limit_per_email or 0):
+        raise CheckoutError(
+            f"You have already used {promotion.label} with {order.email}.", field="code"
+        )
 
 
 def _reserve_stock(order: Order, quote_: Quote) -> None:

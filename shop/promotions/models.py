@@ -96,6 +96,23 @@ class Promotion(db.Model):
         return f"<Promotion {self.id} {self.name!r} {self.status}>"
 
 
+class PromotionEmailClaim(db.Model):
+    """A promotion with a per-e-mail limit, and an e-mail that has placed an order with it.
+
+    Placing such an order locks this row before counting the e-mail's orders, so two
+    checkouts with one e-mail at the same moment take turns: the second counts the
+    first one's order instead of both counting none. The orders stay the record of
+    how often the e-mail used the promotion; this row only makes the count safe.
+    """
+
+    __tablename__ = "promotion_email_claim"
+
+    promotion_id: Mapped[int] = mapped_column(
+        ForeignKey("promotion.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+
+
 class PromotionVersion(db.Model):
     """The settings of a promotion as one saved change left them.
 

@@ -1,6 +1,7 @@
-"""Concurrent checkouts for the last units, through several gunicorn workers on
-PostgreSQL: exactly as many orders get stock as there are units, none goes negative.
-(SQLite serialises writers, so the race this guards against needs PostgreSQL.)"""
+"""Concurrent checkouts through several gunicorn workers on PostgreSQL: exactly as many
+orders get stock as there are units, none goes negative (SQLite serialises writers, so
+that race needs PostgreSQL); and one e-mail checking out in many tabs at once uses a
+once-per-e-mail code once, on both databases."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from shop.catalog.models import Variant
 from shop.extensions import db
-from shop.orders.models import Order
+from shop.orders.models import Order, OrderPromotion
 from tests.integration.cart_helpers import ADDRESS
 from tests.support.gunicorn import GunicornServer
 
@@ -73,3 +74,69 @@ def test_forty_shoppers_for_the_last_ten_units(store_on_gunicorn):
         db.session.scalar(select(func.count()).select_from(Order).where(Order.status == "pending"))
         == UNITS
     )
+
+
+def shopper_uses_a_code(
+    base_url: str, variant_id: int, code: str, barrier: threading.Barrier
+) -> int:
+    session = requests.Session()
+    page = session.get(f"{base_url}/products", timeout=30).text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    added = session.post(
+        f"{base_url}/cart/add.js",
+        json={"id": variant_id, "quantity": 1},
+        headers={"X-CSRFToken": token},
+        timeout=30,
+    )
+    assert added.status_code == 200, added.text
+    applied = session.post(
+        f"{base_url}/cart/code", data={"code": code, "csrf_token": token}, timeout=30
+    )
+    assert "WELCOME10" in applied.text and "applied" in applied.text.lower(), applied.text[:300]
+    barrier.wait(timeout=60)  # the same person, ten tabs, "Place order" at once
+    response = session.post(
+        f"{base_url}/checkout",
+        data={**ADDRESS, "csrf_token": token},
+        allow_redirects=False,
+        timeout=60,
+    )
+    return response.status_code
+
+
+@pytest.fixture
+def store_for_any_database(app, demo_store, live_server):
+    """Gunicorn workers on PostgreSQL; on SQLite the threaded live server (SQLite
+    serialises writers with BEGIN IMMEDIATE, which this race must respect too)."""
+    if db.engine.dialect.name != "postgresql":
+        yield live_server
+        return
+    server = GunicornServer(app.config["SQLALCHEMY_DATABASE_URI"], workers=4).start()
+    yield server
+    server.stop()
+
+
+def test_a_once_per_email_code_is_used_once_by_ten_simultaneous_checkouts(
+    store_for_any_database,
+):
+    shoppers = 10
+    serum_id = db.session.scalars(select(Variant.id).where(Variant.sku == "FPS-30")).one()
+    barrier = threading.Barrier(shoppers)
+    with ThreadPoolExecutor(max_workers=shoppers) as pool:
+        statuses = list(
+            pool.map(
+                lambda _: shopper_uses_a_code(
+                    store_for_any_database.url, serum_id, "WELCOME10", barrier
+                ),
+                range(shoppers),
+            )
+        )
+    assert statuses.count(302) == 1, statuses
+    assert statuses.count(422) == shoppers - 1, statuses
+    db.session.rollback()
+    with_code = db.session.scalar(
+        select(func.count())
+        .select_from(OrderPromotion)
+        .join(Order, Order.id == OrderPromotion.order_id)
+        .where(OrderPromotion.code == "WELCOME10", Order.email == ADDRESS["email"])
+    )
+    assert with_code == 1
