@@ -15,11 +15,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from shop.admin.models import StaffSignIn, StaffUser
 from shop.extensions import db
 from shop.timeutil import utcnow
+
+# Ended sign-ins are kept this long (the account page and an investigation can tell
+# where an account was used), then dropped when the account next signs in.
+KEPT_AFTER_ENDING = timedelta(days=90)
 
 
 class SignInEnded(StrEnum):
@@ -43,6 +47,13 @@ def start(
 ) -> str:
     """Record a new sign-in for `staff` and return the token its cookie will carry."""
     now = now or utcnow()
+    forgotten = now - KEPT_AFTER_ENDING
+    db.session.execute(
+        delete(StaffSignIn).where(
+            StaffSignIn.staff_id == staff.id,
+            or_(StaffSignIn.ended_at < forgotten, StaffSignIn.expires_at < forgotten),
+        )
+    )
     token = secrets.token_urlsafe(32)
     db.session.add(
         StaffSignIn(

@@ -5,11 +5,14 @@ off, "sign out everywhere"), on every app server."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from shop.admin import sign_ins
 from shop.admin.models import Role, StaffSignIn, StaffUser
 from shop.extensions import db
+from shop.timeutil import utcnow
 from tests.integration.admin_helpers import (
     PASSWORD,
     StaffClient,
@@ -178,3 +181,17 @@ def test_the_cookie_names_a_sign_in_and_the_database_keeps_only_its_hash(client,
     assert token != str(staff.id) and len(token) >= 40
     stored = db.session.scalars(select(StaffSignIn.token_hash)).all()
     assert stored == [hashlib.sha256(token.encode()).hexdigest()]
+
+
+def test_long_ended_sign_ins_are_dropped_when_the_account_signs_in_again(client, db_session):
+    staff = make_staff(Role.EDITOR)
+    long_ago = utcnow() - sign_ins.KEPT_AFTER_ENDING - timedelta(days=1)
+    sign_ins.start(staff, timedelta(hours=8), now=long_ago)  # expired long ago
+    recent = sign_ins.start(staff, timedelta(hours=8), now=utcnow() - timedelta(days=2))
+    sign_ins.end(recent)
+    db.session.commit()
+
+    StaffClient(client, staff)
+
+    kept = db.session.scalars(select(StaffSignIn).order_by(StaffSignIn.created_at)).all()
+    assert len(kept) == 2 and kept[0].ended_at is not None and kept[1].ended_at is None
