@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from shop.cart.models import CartLine
 from shop.catalog.service import return_stock
 from shop.extensions import db
+from shop.money import format_money
 from shop.orders import emails
 from shop.orders.models import (
     Order,
@@ -22,8 +24,9 @@ from shop.orders.models import (
     StockState,
 )
 from shop.orders.states import PAID_STATES, OrderStatus, check_transition
-from shop.payments.provider import PaymentProvider, PaymentProviderError
-from shop.promotions.models import Promotion
+from shop.payments.provider import PaymentProvider, PaymentProviderError, PaymentState
+from shop.promotions.engine import threshold_base
+from shop.promotions.models import Promotion, PromotionVersion
 from shop.timeutil import utcnow
 
 SYSTEM = "system"
@@ -65,7 +68,67 @@ def find_by_public_token(token: str) -> Order | None:
     return db.session.scalar(select(Order).where(Order.public_token == token))
 
 
+def _money(amount: int, currency: str) -> str:
+    """An amount as staff and shoppers read it, in the store's locale."""
+    return format_money(amount, currency.upper(), current_app.config["STORE_LOCALE"])
+
+
 # ------------------------------------------------------------------ payment outcomes
+
+
+def is_order_payment(order: Order, payment_id: str | None) -> bool:
+    """Whether a provider payment is this order's own: the one the store created for
+    it and stored. A payment's metadata may name an order (its public token, which is
+    readable in every order link), but only the stored id ties a payment to an order."""
+    return bool(payment_id) and payment_id == order.payment_id
+
+
+def settlement_problem(order: Order, payment: PaymentState) -> str:
+    """Why this successful provider payment does not settle this order; "" if it does.
+
+    The one rule for webhooks and reconciliation alike: an order is settled only by its
+    own payment (`is_order_payment`), and only when the money received is the order's
+    total in the order's currency. Anything else is a payment staff must look at, never
+    a sale: a smaller amount would ship goods unpaid, a larger one needs a refund, and
+    another currency is a different sum altogether.
+
+    The money received is the provider's `amount_received` when it reports one: that
+    is what came in (a payment captured for less than was authorised still succeeds).
+    Without it, the amount asked for, which a succeeded, automatically captured
+    payment received in full.
+    """
+    if not is_order_payment(order, payment.payment_id):
+        return (
+            f"Payment {payment.payment_id or '(without an id)'} names this order, but the "
+            f"order's own payment is {order.payment_id or 'not on record'}."
+        )
+    received = payment.amount if payment.amount_received is None else payment.amount_received
+    expected = _money(order.total, order.currency)
+    if received is None or not _is_currency_code(payment.currency):
+        return (
+            f"Payment {payment.payment_id} succeeded without a readable amount and "
+            f"currency; the order total is {expected}."
+        )
+    if payment.currency.upper() != order.currency.upper() or received != order.total:
+        return (
+            f"Payment {payment.payment_id} received {_money(received, payment.currency)}, "
+            f"but the order total is {expected}."
+        )
+    return ""
+
+
+def _is_currency_code(currency: str) -> bool:
+    return len(currency) == 3 and currency.isascii() and currency.isalpha()
+
+
+def flag_unsettled_payment(order: Order, actor: str, problem: str) -> None:
+    """Put a payment that does not settle the order in front of staff, on the order's
+    timeline. Once: a redelivery or the next reconciliation run finding the same
+    payment adds nothing new."""
+    note = f"{problem} The order was left as it was; check the payment with the provider."
+    if any(event.kind == "payment_mismatch" and event.note == note for event in order.events):
+        return
+    record_event(order, actor, "payment_mismatch", note, attention=True)
 
 
 def mark_paid(order: Order, actor: str, order_url: str) -> bool:
@@ -266,25 +329,52 @@ def mark_shipped(
 def gift_deduction_for(order: Order, requested: int, gift_returned: bool) -> int:
     """The stated gift rule for refunds.
 
-    A gift was earned by the order's subtotal reaching the promotion's threshold. If a
-    refund takes the kept merchandise below that threshold and the gift is not sent
+    A gift was earned by the order's merchandise reaching the promotion's threshold,
+    measured as the promotions engine measures it (before discounts). If a refund takes
+    what the kept merchandise counts for below that threshold and the gift is not sent
     back, the gift's value is deducted from the refund (once per order, never more
-    than the refund itself). Returning the gift, or keeping enough merchandise,
-    means no deduction.
+    than the refund itself). Returning the gift, or keeping enough merchandise, means
+    no deduction. The engine's `threshold_base` says what the kept merchandise counts
+    for: refunds are money paid after discounts, so it maps them back to
+    pre-discount prices. The threshold is the one the order was priced under.
     """
     if gift_returned or order.gift_deducted:
         return 0
+    kept_base = threshold_base(
+        order.subtotal,
+        paid=order.subtotal - order.discount_total,
+        refunded=order.refunded_total + requested,
+    )
     deduction = 0
-    refunded_after = order.refunded_total + requested
-    kept_value = order.subtotal - order.discount_total - refunded_after
     for line in order.lines:
         if not line.is_gift or line.gift_promotion_id is None:
             continue
-        promotion = db.session.get(Promotion, line.gift_promotion_id)
-        threshold = promotion.min_subtotal if promotion else None
-        if threshold is not None and kept_value < threshold:
+        threshold = _threshold_priced_under(order, line.gift_promotion_id)
+        if threshold is not None and kept_base < threshold:
             deduction += line.gift_value
     return min(deduction, requested)
+
+
+def _threshold_priced_under(order: Order, promotion_id: int) -> int | None:
+    """The gift promotion's minimum subtotal in the version the order recorded.
+
+    Staff may have changed the threshold since; the shopper earned the gift under the
+    old one. Versions saved by the back office keep their settings; a promotion never
+    edited is still at the version the order names. Without a saved snapshot of that
+    version the current settings are the best there is.
+    """
+    promotion = db.session.get(Promotion, promotion_id)
+    used = next((p for p in order.promotions if p.promotion_id == promotion_id), None)
+    if used is not None and (promotion is None or used.promotion_version != promotion.version):
+        saved = db.session.scalar(
+            select(PromotionVersion.settings).where(
+                PromotionVersion.promotion_id == promotion_id,
+                PromotionVersion.version == used.promotion_version,
+            )
+        )
+        if saved is not None:
+            return saved.get("min_subtotal")
+    return promotion.min_subtotal if promotion else None
 
 
 def refund(
@@ -303,7 +393,8 @@ def refund(
         raise OrderActionError("The refund must be more than zero.")
     if amount > order.refundable_amount:
         raise OrderActionError(
-            f"At most {order.refundable_amount} can still be refunded on this order."
+            f"At most {_money(order.refundable_amount, order.currency)} can still be "
+            "refunded on this order."
         )
     deduction = gift_deduction_for(order, amount, gift_returned)
     payout = amount - deduction
@@ -335,7 +426,9 @@ def refund(
         if order.refunded_total >= order.total
         else OrderStatus.PARTIALLY_REFUNDED
     )
-    note = f"Refunded {payout}" + (f" (gift value {deduction} kept)" if deduction else "")
+    note = f"Refunded {_money(payout, order.currency)}"
+    if deduction:
+        note += f" (gift value {_money(deduction, order.currency)} kept)"
     _move(order, target, actor, "refunded", note)
     return record
 
@@ -401,10 +494,12 @@ def retry_payment(order: Order, provider: PaymentProvider, request_factory) -> N
 
 
 def reconcile_pending(provider: PaymentProvider, order_url_for, limit: int = 200) -> dict[str, int]:
-    """For payments whose webhook never came: ask the provider and settle the order."""
-    counts = {"paid": 0, "failed": 0, "unchanged": 0, "errors": 0}
-    pending = db.session.scalars(
-        select(Order)
+    """For payments whose webhook never came: ask the provider and settle the order,
+    under the same rule as the webhook (`settlement_problem`): a payment that does not
+    match its order is flagged for staff and counted as mismatched, never settled."""
+    counts = {"paid": 0, "failed": 0, "unchanged": 0, "mismatched": 0, "errors": 0}
+    waiting = db.session.execute(
+        select(Order.id, Order.payment_id)
         .where(
             Order.status == OrderStatus.PENDING,
             Order.payment_id.is_not(None),
@@ -413,21 +508,39 @@ def reconcile_pending(provider: PaymentProvider, order_url_for, limit: int = 200
         .order_by(Order.id)
         .limit(limit)
     ).all()
-    for order in pending:
+    db.session.commit()  # no transaction is held while the provider answers
+    for order_id, payment_id in waiting:
         try:
-            state = provider.retrieve_payment(order.payment_id or "")
+            state = provider.retrieve_payment(payment_id)
         except PaymentProviderError:
             counts["errors"] += 1
             continue
-        if state.status == "succeeded" and mark_paid(order, "reconciliation", order_url_for(order)):
-            counts["paid"] += 1
-        elif state.status == "requires_payment_method" and state.failure_message:
-            changed = mark_payment_failed(order, "reconciliation", state.failure_message)
-            counts["failed" if changed else "unchanged"] += 1
-        else:
+        # Read again, locked: the webhook may have settled the order while we asked.
+        order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
+        if order is None or order.status != OrderStatus.PENDING:
             counts["unchanged"] += 1
+        else:
+            counts[_reconcile(order, state, order_url_for)] += 1
         db.session.commit()
     return counts
+
+
+def _reconcile(order: Order, state: PaymentState, order_url_for) -> str:
+    """Apply the provider's answer to one pending order; returns what happened."""
+    if state.status == "succeeded":
+        problem = settlement_problem(order, state)
+        if problem:
+            flag_unsettled_payment(order, "reconciliation", problem)
+            return "mismatched"
+        return "paid" if mark_paid(order, "reconciliation", order_url_for(order)) else "unchanged"
+    if (
+        state.status == "requires_payment_method"
+        and state.failure_message
+        and is_order_payment(order, state.payment_id)
+    ):
+        changed = mark_payment_failed(order, "reconciliation", state.failure_message)
+        return "failed" if changed else "unchanged"
+    return "unchanged"
 
 
 def has_paid_order_with_product(email: str, product_id: int) -> bool:

@@ -50,10 +50,10 @@ class DemoProvider:
 
     def retrieve_payment(self, payment_id: str) -> PaymentState:
         # The demo provider keeps no state of its own: the order is the record.
-        return PaymentState(payment_id=payment_id, status="unknown", amount=0)
+        return PaymentState(payment_id=payment_id, status="unknown", amount=None, currency="")
 
     def refund(self, payment_id: str, amount: int, idempotency_key: str) -> str:
         return f"demo_re_{idempotency_key}"
 
     def cancel_payment(self, payment_id: str) -> PaymentState:
-        return PaymentState(payment_id=payment_id, status="canceled", amount=0)
+        return PaymentState(payment_id=payment_id, status="canceled", amount=None, currency="")

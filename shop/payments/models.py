@@ -23,7 +23,9 @@ class PaymentEvent(db.Model):
     order_id: Mapped[int | None] = mapped_column(
         ForeignKey("order.id", ondelete="SET NULL"), index=True
     )
-    # processed, ignored, unknown_order, order_cancelled, duplicate_payment
+    # processed, already_paid, ignored, ignored_after_success, unknown_order,
+    # order_cancelled, payment_mismatch (not the order's payment, or not its total and
+    # currency: flagged), foreign_payment (a decline of a payment not the order's own)
     outcome: Mapped[str] = mapped_column(String(40))
     needs_attention: Mapped[bool] = mapped_column(default=False)
     payload: Mapped[dict] = mapped_column(JSON)

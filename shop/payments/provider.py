@@ -37,12 +37,19 @@ class PaymentSession:
 @dataclass(frozen=True)
 class PaymentState:
     """The provider's view of a payment, normalised: succeeded, processing,
-    requires_payment_method (failed, may retry), requires_action, canceled."""
+    requires_payment_method (failed, may retry), requires_action, canceled.
+
+    Amounts are in minor units of `currency` (upper case): `amount` is what was asked
+    for, `amount_received` what came in. Each is None (the currency empty) when the
+    provider's answer did not say; `orders.settlement_problem` decides which counts.
+    """
 
     payment_id: str
     status: str
-    amount: int
+    amount: int | None
+    currency: str
     failure_message: str = ""
+    amount_received: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,20 @@ class WebhookEvent:
     order_reference: str | None
     failure_message: str
     payload: dict
+    # The payment the event reports, when it is about one (amount and currency).
+    payment: PaymentState | None = None
+
+
+class WebhookError(ValueError):
+    """A webhook the store refuses (400) and records nothing of; says why."""
+
+
+class WebhookVerificationError(WebhookError):
+    """The webhook's signature is missing, forged, too old or dated in the future."""
+
+
+class MalformedWebhookError(WebhookError):
+    """The webhook is correctly signed but is not an event the store can read."""
 
 
 class PaymentProvider(Protocol):

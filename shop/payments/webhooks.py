@@ -3,8 +3,10 @@
 Each event id is recorded with a unique constraint before anything else happens, so
 a duplicate delivery changes nothing twice. The order row is locked while the event
 is applied, so a success and a failure racing each other settle in one order.
-Events that cannot be applied (an unknown order, a payment for a cancelled order)
-are recorded for staff with `needs_attention`, never dropped.
+Events that cannot be applied (an unknown order, a payment for a cancelled order, a
+payment that is not the order's own or not for its total and currency) are recorded
+for staff with `needs_attention`, never dropped. Whether a payment settles an order
+is decided by `orders.settlement_problem`, the rule reconciliation uses too.
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ from shop.orders import service as orders
 from shop.orders.models import Order
 from shop.orders.states import PAID_STATES, OrderStatus
 from shop.payments.models import PaymentEvent
-from shop.payments.provider import WebhookEvent
+from shop.payments.provider import PaymentState, WebhookEvent
 
 SUCCEEDED = "payment_intent.succeeded"
 FAILED = "payment_intent.payment_failed"
 ACTOR = "stripe"
+NEEDS_ATTENTION = frozenset({"order_cancelled", "payment_mismatch"})
 
 
 def _locked_order(event: WebhookEvent) -> Order | None:
+    """The order the event is about: the one holding its payment id, else the one its
+    metadata names. The latter is only ever flagged for staff, never settled."""
     query = select(Order).with_for_update()
     if event.payment_id:
         order = db.session.scalar(query.where(Order.payment_id == event.payment_id))
@@ -67,7 +72,7 @@ def handle_event(event: WebhookEvent, order_url: Callable[[Order], str]) -> str:
     else:
         record.order_id = order.id
         record.outcome = _apply(event, order, order_url)
-        record.needs_attention = record.outcome == "order_cancelled"
+        record.needs_attention = record.outcome in NEEDS_ATTENTION
     db.session.commit()
     if order is not None and record.outcome == "processed":
         emails.send_due(order_id=order.id)  # a down mail server only delays it
@@ -76,12 +81,17 @@ def handle_event(event: WebhookEvent, order_url: Callable[[Order], str]) -> str:
 
 def _apply(event: WebhookEvent, order: Order, order_url: Callable[[Order], str]) -> str:
     if event.event_type == SUCCEEDED:
+        payment = event.payment or PaymentState(event.payment_id or "", "", None, "")
+        problem = orders.settlement_problem(order, payment)
+        if problem:
+            orders.flag_unsettled_payment(order, ACTOR, problem)
+            return "payment_mismatch"
         if order.status == OrderStatus.CANCELLED:
             orders.mark_paid(order, ACTOR, order_url(order))  # records it for staff
             return "order_cancelled"
-        if order.payment_id is None and event.payment_id:
-            order.payment_id = event.payment_id
         return "processed" if orders.mark_paid(order, ACTOR, order_url(order)) else "already_paid"
+    if not orders.is_order_payment(order, event.payment_id):
+        return "foreign_payment"  # another payment's decline says nothing about this one
     if order.status in PAID_STATES:
         return "ignored_after_success"
     changed = orders.mark_payment_failed(order, ACTOR, event.failure_message)

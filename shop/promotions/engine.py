@@ -84,6 +84,7 @@ __all__ = [
     "PricedLine",
     "Progress",
     "price_cart",
+    "threshold_base",
 ]
 
 GIFT_KEY_PREFIX = "gift-"
@@ -211,6 +212,40 @@ class PricedCart:
     notices: tuple[Notice, ...]
     progress: tuple[Progress, ...]
     code_results: tuple[CodeResult, ...]
+
+
+# ==================================================================== threshold base
+
+
+def threshold_base(subtotal: int, *, paid: int | None = None, refunded: int = 0) -> int:
+    """What the shopper's own lines count toward a minimum-subtotal threshold.
+
+    ``subtotal`` is those lines at their prices before any discount (gift lines never
+    count). That is the base when a cart is priced: a discount code must not take away
+    a gift or free shipping the cart has earned, so ``MinSubtotal`` is checked on it.
+
+    After a refund the base is what the merchandise the shopper keeps counts for, and
+    the refund rule (a kept gift is paid for once the rest falls below its threshold)
+    asks this function rather than working it out itself. A refund is money, and money
+    was paid after discounts: ``paid`` is what the shopper paid for those lines (the
+    subtotal less its discounts; the subtotal itself when omitted) and ``refunded`` is
+    all the money given back so far. Every unit of money paid stood for
+    ``subtotal / paid`` of the base, so
+
+        base = subtotal * (paid - refunded) / paid, rounded half up.
+
+    A refund does not say which lines came back, so money maps back at the order's
+    overall discount rate: under an order-wide percentage, giving back what a line was
+    paid for takes exactly that line's pre-discount price off the base. For the same
+    reason a refund counts as merchandise money until all of that is refunded; beyond
+    it (the shipping) the base stays at zero. When nothing was paid for the merchandise
+    (100% off), no refund can be of it and the base stays the subtotal.
+    """
+    paid = subtotal if paid is None else paid
+    if paid <= 0:
+        return subtotal
+    kept = paid - min(max(refunded, 0), paid)
+    return (2 * subtotal * kept + paid) // (2 * paid)
 
 
 # ========================================================================= internals
@@ -415,13 +450,14 @@ def _condition_failure(
 ) -> _Failure | None:
     """Check one cart/shopper condition; dates and codes are checked by the caller."""
     if isinstance(condition, MinSubtotal):
-        if cart.subtotal >= condition.amount:
+        base = threshold_base(cart.subtotal)
+        if base >= condition.amount:
             return None
         return _Failure(
             _SUBTOTAL,
-            f"Subtotal {fmt(cart.subtotal)} is below {fmt(condition.amount)}",
+            f"Subtotal {fmt(base)} is below {fmt(condition.amount)}",
             f"your subtotal is now below {fmt(condition.amount)}",
-            shortfall=condition.amount - cart.subtotal,
+            shortfall=condition.amount - base,
         )
     if isinstance(condition, ContainsProducts | ContainsVariants):
         have = _matching_units(condition, cart)

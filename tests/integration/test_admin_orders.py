@@ -9,10 +9,13 @@ import pytest
 from sqlalchemy import select, update
 
 from content.models import Article
+from shop.admin import promotion_service
 from shop.admin.models import AuditEntry, Role
+from shop.admin.promotion_service import PromotionData
 from shop.catalog.models import Variant
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine
+from shop.promotions.models import Promotion, PromotionStatus, RewardType
 from shop.timeutil import utcnow
 from tests.integration.admin_helpers import StaffClient, isolated_client, make_staff
 from tests.integration.cart_helpers import CartClient, pay_demo, place_order
@@ -172,6 +175,74 @@ def test_gift_kept_without_return_is_deducted_unless_the_box_is_ticked(app, fulf
     assert response.status_code == 302
     (refund,) = reload(returned).refunds
     assert refund.gift_deduction == 0 and refund.amount == 10000 and refund.gift_returned
+
+
+def discounted_order_with_the_gift(app) -> Order:
+    """Three $58.00 serums earn the gift ($150.00 threshold, before discounts); STACKB
+    takes 20% off, so $139.20 is paid for $174.00 of merchandise."""
+    db.session.add(
+        Promotion(
+            name="Stackable 20% off",
+            label="20% off with STACKB",
+            status=PromotionStatus.ACTIVE,
+            priority=40,
+            combinable=True,
+            code="STACKB",
+            reward_type=RewardType.PERCENT_OFF,
+            percent_off=20,
+        )
+    )
+    db.session.commit()
+    shopper = CartClient(isolated_client(app))
+    shopper.add("FPS-30", 3)
+    shopper.form("/cart/code", {"code": "STACKB"})
+    placed = place_order(shopper)
+    assert placed.status_code == 302, placed.get_data(as_text=True)[:300]
+    assert pay_demo(shopper, placed.headers["Location"]).status_code == 302
+    db.session.rollback()
+    order = db.session.scalars(select(Order).order_by(Order.id.desc())).first()
+    assert (order.subtotal, order.discount_total, order.total) == (17400, 3480, 13920)
+    assert order.has_gift and order.status == "paid"
+    return order
+
+
+def test_a_small_refund_on_a_discounted_order_keeps_the_gift_earned(app, fulfilment):
+    order = discounted_order_with_the_gift(app)
+    response = fulfilment.post(f"/admin/orders/{order.number}/refund", {"amount": "10.00"})
+    assert response.status_code == 302
+    (refund,) = reload(order).refunds
+    # $10.00 paid back is $12.50 of merchandise before the discount: $161.50 is kept.
+    assert (refund.requested_amount, refund.gift_deduction, refund.amount) == (1000, 0, 1000)
+    # Another $20.00 leaves $136.50 of it: below the threshold, so the gift is paid for.
+    response = fulfilment.post(f"/admin/orders/{order.number}/refund", {"amount": "20.00"})
+    assert response.status_code == 302
+    second = reload(order).refunds[1]
+    assert (second.requested_amount, second.gift_deduction, second.amount) == (2000, 2000, 0)
+    assert reload(order).gift_deducted
+
+
+def test_the_refund_measures_against_the_threshold_the_order_was_priced_under(app, fulfilment):
+    order = discounted_order_with_the_gift(app)
+    gift = db.session.scalars(select(Promotion).where(Promotion.min_subtotal == 15000)).one()
+    promotion_service.update_promotion(
+        gift.id,
+        gift.version,
+        PromotionData(
+            name=gift.name,
+            label=gift.label,
+            reward_type=gift.reward_type,
+            priority=gift.priority,
+            combinable=gift.combinable,
+            min_subtotal=20000,  # raised after the order was placed
+            gift_skus=tuple(promotion_service.skus_for(gift.gift_variant_ids)),
+            gift_max_quantity=gift.gift_max_quantity,
+        ),
+        make_staff(Role.MERCHANDISER),
+    )
+    response = fulfilment.post(f"/admin/orders/{order.number}/refund", {"amount": "10.00"})
+    assert response.status_code == 302
+    (refund,) = reload(order).refunds
+    assert (refund.gift_deduction, refund.amount) == (0, 1000)
 
 
 # ---------------------------------------------------------------- cancelling

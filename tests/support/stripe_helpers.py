@@ -1,5 +1,6 @@
 """Test-side Stripe helpers: payment methods for test cards, and signed events for
-the cases localstripe cannot produce (duplicates, out-of-order, stale, refunds)."""
+the cases localstripe cannot produce (duplicates, out-of-order, stale, refunds,
+payments that do not match their order, malformed events)."""
 
 from __future__ import annotations
 
@@ -30,27 +31,41 @@ def signed_event(
     payment_id: str,
     order_reference: str | None = None,
     *,
+    amount: int | None = None,
+    currency: str = "usd",
+    amount_received: int | None = None,
     event_id: str | None = None,
     failure: str = "",
     timestamp: int | None = None,
 ) -> tuple[bytes, str]:
-    """A webhook body and its Stripe-Signature header, signed with the SDK's helper."""
+    """A webhook body for a PaymentIntent event and its Stripe-Signature header.
+
+    Like Stripe's own, the PaymentIntent carries its `amount` and `currency`;
+    `amount_received` is added only when given (localstripe leaves it out too).
+    """
     intent = {
         "id": payment_id,
         "object": "payment_intent",
         "status": "succeeded",
+        "amount": amount,
+        "currency": currency,
         "metadata": {"order_reference": order_reference} if order_reference else {},
         "last_payment_error": {"message": failure} if failure else None,
     }
-    body = json.dumps(
-        {
-            "id": event_id or f"evt_test_{uuid.uuid4().hex[:16]}",
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "data": {"object": intent},
-        }
-    )
+    if amount_received is not None:
+        intent["amount_received"] = amount_received
+    body = {
+        "id": event_id or f"evt_test_{uuid.uuid4().hex[:16]}",
+        "object": "event",
+        "type": event_type,
+        "created": int(time.time()),
+        "data": {"object": intent},
+    }
+    return signed_body(secret, json.dumps(body), timestamp=timestamp)
+
+
+def signed_body(secret: str, body: str, *, timestamp: int | None = None) -> tuple[bytes, str]:
+    """Any body, correctly signed: for events whose shape is the thing under test."""
     header = stripe.WebhookSignature.generate_signature_header(
         body, secret, timestamp=timestamp or int(time.time())
     )

@@ -15,6 +15,7 @@ from shop.promotions.engine import (
     NoticeKind,
     PricedCart,
     price_cart,
+    threshold_base,
 )
 from shop.promotions.rules import (
     CartLineInput,
@@ -247,6 +248,42 @@ def test_min_subtotal_counts_the_pre_discount_subtotal():
     cart = price([line(unit_price=12000)], rules)
     assert applied_ids(cart) == [1, 2]
     assert cart.total == 6000
+
+
+# Three $58.00 serums with 20% off: $174.00 of merchandise, $139.20 paid for it.
+SERUMS, SERUMS_PAID = 17400, 13920
+
+
+@pytest.mark.parametrize(
+    ("refunded", "base"),
+    [
+        (0, 17400),  # nothing refunded: the pre-discount subtotal, as when it was priced
+        (1000, 16150),  # $10.00 back is $12.50 of merchandise at its pre-discount price
+        (4640, 11600),  # what one serum was paid for gives back exactly one serum
+        (13920, 0),  # every cent paid for the merchandise
+        (14720, 0),  # and the shipping too: nothing is left, never less than nothing
+    ],
+)
+def test_threshold_base_after_a_refund_counts_money_back_at_pre_discount_prices(refunded, base):
+    assert threshold_base(SERUMS, paid=SERUMS_PAID, refunded=refunded) == base
+
+
+def test_threshold_base_of_a_cart_is_its_pre_discount_subtotal():
+    assert threshold_base(12000) == 12000
+    assert threshold_base(12000, paid=6000) == 12000  # a discount alone changes nothing
+    assert threshold_base(12000, refunded=3000) == 9000  # undiscounted: money is list price
+
+
+def test_threshold_base_rounds_half_up_and_never_goes_negative():
+    assert threshold_base(1000, paid=300, refunded=1) == 997  # 996.67
+    assert threshold_base(1000, paid=800, refunded=4) == 995  # exactly 995
+    assert threshold_base(10, paid=4, refunded=1) == 8  # 7.5 rounds up
+    assert threshold_base(1000, paid=800, refunded=-5) == 1000
+
+
+def test_threshold_base_when_the_merchandise_was_free():
+    # A 100% discount: no refund can be of merchandise nobody paid for.
+    assert threshold_base(5000, paid=0, refunded=800) == 5000
 
 
 @pytest.mark.parametrize(("quantity", "applies"), [(1, False), (2, True), (3, True)])
