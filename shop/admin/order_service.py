@@ -25,6 +25,7 @@ from shop.orders.models import Order, OrderLine, Refund
 from shop.orders.states import OrderStatus, TransitionError
 from shop.payments.provider import PaymentProvider
 from shop.promotions.models import PromotionVersion
+from shop.templating import store_money_formatter
 
 ORDER_FIELDS = ("status", "refunded_total", "stock_state", "carrier", "tracking_number")
 
@@ -199,9 +200,10 @@ def refund(
     except (orders.OrderActionError, TransitionError) as error:
         db.session.rollback()
         raise AdminActionError(str(error), {"amount": str(error)}) from None
-    summary = f"Refunded {record.amount} of order {order.number}"
+    money = store_money_formatter()
+    summary = f"Refunded {money(record.amount)} of order {order.number}"
     if record.gift_deduction:
-        summary += f" (gift value {record.gift_deduction} kept)"
+        summary += f" (gift value {money(record.gift_deduction)} kept)"
     _finish(order, staff, "order.refunded", summary, before)
     return record
 

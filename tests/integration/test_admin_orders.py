@@ -177,6 +177,17 @@ def test_gift_kept_without_return_is_deducted_unless_the_box_is_ticked(app, fulf
     assert refund.gift_deduction == 0 and refund.amount == 10000 and refund.gift_returned
 
 
+def test_refund_lines_in_the_audit_log_and_timeline_read_as_money(app, fulfilment):
+    order = new_order(app, "CMD-ROSE")  # $199 with the free gift ($245 value)
+    fulfilment.post(f"/admin/orders/{order.number}/refund", {"amount": "100.00"})
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "order.refunded")
+    ).one()
+    assert entry.summary == f"Refunded $0.00 of order {order.number} (gift value $100.00 kept)"
+    notes = [event.note for event in reload(order).events if event.kind == "refunded"]
+    assert notes == ["Refunded $0.00 (gift value $100.00 kept)"]
+
+
 def discounted_order_with_the_gift(app) -> Order:
     """Three $58.00 serums earn the gift ($150.00 threshold, before discounts); STACKB
     takes 20% off, so $139.20 is paid for $174.00 of merchandise."""
