@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import Config, ConfigError, ProductionConfig, config_for_environment
 
@@ -34,6 +35,7 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
 
     app.session_interface = ReusedSignerSessionInterface()
     _init_extensions(app)
+    db_setup.init_app(app)  # after the extensions: its teardown must run before theirs
     _register_blueprints(app)
 
     from shop import cli, errors, page_cache, security, templating
@@ -43,6 +45,7 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    _trust_proxies(app)  # last: the outermost layer, so everything inside sees the client
     return app
 
 
@@ -56,6 +59,20 @@ def _load_config(app: Flask, config: type[Config], overrides: dict) -> None:
         )
     if issubclass(config, ProductionConfig):
         ProductionConfig.validate(app.config)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT proxies, take the client's address from the
+    X-Forwarded-For entries those proxies appended, so the per-address sign-in limit
+    and the sign-in records see each person, not the load balancer everyone shares.
+
+    Only the address is taken from the proxies: the scheme and host the app needs come
+    from its own settings (SHOP_ENV, PUBLIC_BASE_URL), never from a header."""
+    count = app.config.get("TRUSTED_PROXY_COUNT") or 0
+    if count < 0:
+        raise ConfigError(f"TRUSTED_PROXY_COUNT must be 0 or more, got {count}")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=0)
 
 
 def _init_extensions(app: Flask) -> None:

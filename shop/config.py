@@ -83,6 +83,10 @@ class Config:
         "ADMIN_LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"
     )
     ADMIN_LOW_STOCK_THRESHOLD = _env_int("ADMIN_LOW_STOCK_THRESHOLD", 5)
+    # How many proxies (web server, load balancer) stand in front of the app, each
+    # appending the address it saw to X-Forwarded-For. 0 believes no such header:
+    # otherwise a client could name any address it likes and dodge per-address limits.
+    TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
     # Staff image uploads; None means "uploads/ in the instance folder".
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or None
     # Below MAX_CONTENT_LENGTH, which caps the whole request (the form around the file too).

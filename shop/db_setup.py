@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import select
 import sqlite3
 
-from flask import current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.pool import Pool
 
 from shop.config import ConfigError
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -52,6 +55,38 @@ def _replace_closed_server_connections(dbapi_connection, _record, _proxy) -> Non
     poller.register(pgconn.socket, select.POLLIN)
     if poller.poll(0):
         raise DisconnectionError("the database server closed this connection")
+
+
+def discard_transaction() -> None:
+    """Roll back the session's transaction, even when the server has dropped its
+    connection (a restart, a failover) since the last statement.
+
+    Such a rollback fails: SQLAlchemy then invalidates the connection (the pool opens
+    a new one for the next request) and the session lets go of it. The transaction
+    died with the connection, so nothing of it was written and the failure is only
+    logged: the caller already has its answer to send. (A rollback failing for any
+    other reason still returns the connection to the pool, whose reset on return
+    rolls it back or discards it.)"""
+    from shop.extensions import db
+
+    try:
+        db.session.rollback()
+    except DBAPIError as error:
+        log.warning("could not end the request's database transaction: %s", error.orig)
+
+
+def init_app(app: Flask) -> None:
+    """End each app context's transaction with `discard_transaction`.
+
+    Flask-SQLAlchemy's own teardown closes the session, and a close that must roll
+    back on a dead connection raises outside every error handler: the WSGI server
+    then answers its own 500 in place of the response the app made. Flask runs
+    teardowns in the reverse order of registration, so this one (registered after
+    `db.init_app`) runs first and leaves that close nothing to roll back."""
+
+    @app.teardown_appcontext
+    def end_the_transaction(_error: BaseException | None) -> None:
+        discard_transaction()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

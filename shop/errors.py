@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from shop.db_setup import discard_transaction
+
 log = logging.getLogger(__name__)
 
 
@@ -53,10 +55,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DataError)
     def database_refused_the_data(error: DataError):
         """The database refused a value (too long, out of range): the input's fault."""
-        from shop.extensions import db
-
         log.warning("data refused on %s %s: %s", request.method, request.path, error.orig)
-        db.session.rollback()
+        discard_transaction()
         message = "Some of what you sent could not be stored. Please check it and try again."
         if wants_json():
             return json_error(400, "Bad Request", message)
@@ -66,10 +66,8 @@ def init_app(app: Flask) -> None:
     def database_unavailable(error: DBAPIError):
         """A dropped or refused database connection: nothing was committed (the
         transaction died with the connection), so say "try again", not "broken"."""
-        from shop.extensions import db
-
         log.warning("database error on %s %s: %s", request.method, request.path, error.orig)
-        db.session.rollback()
+        discard_transaction()  # the connection may be gone by now too
         message = (
             "We could not reach our database for a moment. Nothing was saved; please try again."
         )

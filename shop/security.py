@@ -8,7 +8,7 @@ not executed.
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, g, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -27,6 +27,19 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 HSTS = "max-age=31536000; includeSubDomains"
+
+# For responses holding someone's own data: stored by no cache, shared or not (a
+# proxy must not hand one shopper's order to another, nor a shared computer's back
+# button show it after they left).
+PERSONAL_CACHE_CONTROL = "private, no-store"
+
+
+def mark_personal() -> None:
+    """Note that this request's response holds a shopper's own data: it is sent with
+    PERSONAL_CACHE_CONTROL. Called where that data is looked up (their cart, their
+    order), so every page, JSON answer, redirect or error page built from it is
+    covered, whichever view made it."""
+    g.response_is_personal = True
 
 
 NUL = "\x00"
@@ -65,6 +78,12 @@ def init_app(app: Flask) -> None:
     security_headers = [(name.lower(), name, value) for name, value in defaults]
     # The page cache serves stored pages before Flask (and this hook) sees the request.
     app.extensions["security_headers"] = defaults
+
+    @app.after_request
+    def keep_personal_responses_out_of_caches(response: Response) -> Response:
+        if g.pop("response_is_personal", False):
+            response.headers["Cache-Control"] = PERSONAL_CACHE_CONTROL
+        return response
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

@@ -29,6 +29,7 @@ from shop.db_setup import reads_then_writes, view_reads_then_writes
 from shop.errors import json_error
 from shop.promotions import messages
 from shop.promotions.loader import load_rules
+from shop.security import mark_personal
 from shop.signing import cookie_serializer
 from shop.templating import store_money_formatter
 from shop.timeutil import utcnow
@@ -73,6 +74,8 @@ def current_cart() -> ShopperCart | None:
         token = cart_token()
         g.cart = service.find_cart(token, for_update=view_reads_then_writes())
         g.cart_cookie_token = token if g.cart is not None else None
+        if g.cart is not None:
+            mark_personal()
     return g.cart
 
 
@@ -81,6 +84,7 @@ def current_or_new_cart() -> ShopperCart:
     if cart is None:
         cart = g.cart = service.new_cart()
         g.cart_cookie_token = cart.token
+        mark_personal()
     return cart
 
 

@@ -20,6 +20,7 @@ from shop.orders.models import Order
 from shop.orders.states import PAID_STATES, OrderStatus
 from shop.payments.registry import get_provider
 from shop.payments.requests import payment_request_for
+from shop.security import mark_personal
 
 bp = Blueprint("orders", __name__)
 
@@ -30,6 +31,7 @@ def get_order_or_404(token: str) -> Order:
     order = orders.find_by_public_token(public_token) if public_token else None
     if order is None:
         abort(404, description="We could not find that order.")
+    mark_personal()
     orders.release_if_expired(order)
     return order
 

@@ -60,32 +60,69 @@ def test_dropped_connections_between_requests_are_replaced(app, demo_store):
 def connection_dropped_at(store, statement_start: str):
     """Terminate the server side of the store's connection just before the first
     statement that starts with `statement_start` (upper case) runs; yields a dict
-    whose "dropped" says whether it happened."""
+    whose "dropped" says whether it happened.
+
+    "ROLLBACK" names the end of a transaction (the driver's rollback, which is no
+    cursor statement): a database restart between a request's last statement and
+    the rollback that ends it, in an error handler or in the request's teardown."""
     url = store.config["SQLALCHEMY_DATABASE_URI"]
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     state = {"dropped": False}
 
-    def drop_the_connection(conn, cursor, statement, parameters, context, executemany):
-        if not state["dropped"] and statement.lstrip().upper().startswith(statement_start):
+    def drop(conn) -> None:
+        if not state["dropped"] and not conn.invalidated:
             state["dropped"] = True
             pid = conn.connection.dbapi_connection.info.backend_pid
             with admin.connect() as killer:
                 killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
+    def drop_before_statement(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(statement_start):
+            drop(conn)
+
+    name, listener = (
+        ("rollback", drop)
+        if statement_start == "ROLLBACK"
+        else ("before_cursor_execute", drop_before_statement)
+    )
     with store.app_context():
-        event.listen(db.engine, "before_cursor_execute", drop_the_connection)
+        event.listen(db.engine, name, listener)
     try:
         yield state
     finally:
         with store.app_context():
-            event.remove(db.engine, "before_cursor_execute", drop_the_connection)
+            event.remove(db.engine, name, listener)
             db.engine.dispose()
         admin.dispose()
 
 
-def store_reporting_errors(app):
+@contextmanager
+def statement_canceled_at(store, statement_start: str):
+    """Make the server cancel the first statement that starts with `statement_start`,
+    as a statement timeout would: a database error on a connection that stays up, so
+    the error handler's rollback really goes to the server."""
+    state = {"canceled": False}
+
+    def cancel(conn, cursor, statement, parameters, context, executemany):
+        if not state["canceled"] and statement.lstrip().upper().startswith(statement_start):
+            state["canceled"] = True
+            return "SELECT pg_cancel_backend(pg_backend_pid()), pg_sleep(5)", {}
+        return statement, parameters
+
+    with store.app_context():
+        event.listen(db.engine, "before_cursor_execute", cancel, retval=True)
+    try:
+        yield state
+    finally:
+        with store.app_context():
+            event.remove(db.engine, "before_cursor_execute", cancel)
+
+
+def store_reporting_errors(app, **settings):
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    return create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "PROPAGATE_TEST_ERRORS": False})
+    return create_app(
+        TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "PROPAGATE_TEST_ERRORS": False, **settings}
+    )
 
 
 def test_connection_dropped_mid_checkout_fails_cleanly_and_writes_nothing(app, demo_store):
@@ -127,6 +164,51 @@ def test_connection_dropped_mid_cart_change_fails_cleanly_and_the_next_one_works
         status, _ = shopper.add("CHG-100", 1)
         assert status == 200
         assert sorted(line["sku"] for line in shopper.cart()["items"]) == ["CHG-100", "FPS-30"]
+
+
+def test_connection_dropped_before_the_closing_rollback_keeps_the_response(app, demo_store, caplog):
+    """A read leaves its transaction open until the request's teardown rolls it back;
+    when the server is gone by then, the page already made is still sent (the failure
+    used to escape the app, and gunicorn answered its own 500), the error is logged,
+    and the next request works."""
+    needs_postgres()
+    # The page cache looks up its generation in a transaction of its own before the
+    # request; off, so the rollback dropped is the one that ends the request's.
+    store = store_reporting_errors(app, PAGE_CACHE_ENABLED=False)
+    shopper = CartClient(store.test_client())
+    shopper.add("FPS-30", 1)
+
+    with connection_dropped_at(store, "ROLLBACK") as drop:
+        page = shopper.client.get("/cart")
+        assert drop["dropped"] and page.status_code == 200
+        assert "Firming Peptide Serum" in page.get_data(as_text=True)
+        assert "could not end the request's database transaction" in caplog.text
+        with store.app_context():  # the dead connection went back to the pool, discarded
+            assert db.engine.pool.checkedout() == 0
+        assert [line["sku"] for line in shopper.cart()["items"]] == ["FPS-30"]
+        assert shopper.add("CHG-100", 1)[0] == 200
+
+
+def test_connection_dropped_before_the_error_handlers_rollback_still_answers_503(app, demo_store):
+    """A statement fails on a live connection (canceled, as by a statement timeout)
+    and the connection dies before the error handler's rollback: still the 503 the
+    README promises, nothing written, and the retry works."""
+    needs_postgres()
+    store = store_reporting_errors(app)
+    shopper = CartClient(store.test_client())
+    shopper.add("FPS-30", 2)
+
+    with (
+        statement_canceled_at(store, "SELECT ORDER_PROMOTION") as cancel,
+        connection_dropped_at(store, "ROLLBACK") as drop,
+    ):
+        response = place_order(shopper)
+        assert cancel["canceled"] and drop["dropped"]
+        assert response.status_code == 503
+        assert "Nothing was saved" in response.get_data(as_text=True)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+        assert place_order(shopper).status_code == 302
 
 
 class BlackHole:

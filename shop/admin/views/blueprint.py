@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from shop.admin.access import navigation_for
+from shop.security import PERSONAL_CACHE_CONTROL
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -23,7 +24,7 @@ def admin_context() -> dict:
 def no_store(response):
     """Back-office pages hold private data: never kept by a shared cache or the
     browser's back button after signing out."""
-    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("Cache-Control", PERSONAL_CACHE_CONTROL)
     response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
