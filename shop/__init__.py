@@ -38,8 +38,9 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     db_setup.init_app(app)  # after the extensions: its teardown must run before theirs
     _register_blueprints(app)
 
-    from shop import cli, errors, page_cache, security, templating
+    from shop import cli, errors, page_cache, request_body, security, templating
 
+    request_body.init_app(app)
     security.init_app(app)
     page_cache.init_app(app)
     templating.init_app(app)

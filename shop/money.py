@@ -11,6 +11,8 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 
+from shop.input_rules import parse_decimal
+
 
 @lru_cache(maxsize=16)
 def _minor_unit_factor(currency: str) -> int:
@@ -32,13 +34,16 @@ def format_money(amount_minor: int, currency: str = "USD", locale: str = "en_US"
 
 
 def parse_major_units(text: str, currency: str) -> int:
-    """Parse a price typed by staff ('19.99') into minor units; ValueError if it is not one."""
+    """Parse a price typed by staff ('19.99') into minor units; ValueError if it is not one.
+
+    Digits 0-9 only: Decimal() alone would read 19.99 typed in Arabic-Indic digits.
+    """
     try:
-        value = Decimal(text.strip())
-    except ArithmeticError:
+        value = parse_decimal(text)
+    except ValueError:
         raise ValueError(f"{text!r} is not an amount") from None
     factor = _minor_unit_factor(currency)
     minor = value * factor
-    if not value.is_finite() or minor != minor.to_integral_value():
+    if minor != minor.to_integral_value():
         raise ValueError(f"{text!r} has more decimals than {currency} allows")
     return int(minor)

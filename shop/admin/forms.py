@@ -9,16 +9,13 @@ import re
 from datetime import UTC, datetime
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
-    DecimalField,
     EmailField,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -43,6 +40,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from shop.admin.catalog_service import STOCK_REASONS
 from shop.admin.models import MIN_PASSWORD_LENGTH, Role
 from shop.catalog.models import ProductType
+from shop.forms import (
+    DecimalNumberField,
+    ShopForm,
+    WholeNumberField,
+    whole_number,
+    whole_number_or_none,
+)
+from shop.input_rules import is_ascii_digits
 from shop.money import parse_major_units, to_decimal
 from shop.orders.states import OrderStatus
 from shop.promotions.models import RewardType
@@ -125,13 +130,6 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def optional_int(value):
-    """Coerce a select's value to an int, with "" meaning "none"."""
-    if value in ("", None, "None"):
-        return None
-    return int(value)
-
-
 def split_skus(text: str | None) -> list[str]:
     return [part for part in re.split(r"[\s,]+", text or "") if part]
 
@@ -144,10 +142,10 @@ def required_number(
     high: int | None = None,
     out_of_range: str | None = None,
     default: int | None = None,
-) -> IntegerField:
+) -> WholeNumberField:
     """A whole number the form cannot be sent without, from `low` to `high`; the
     messages say what is missing or out of range in the field's own words."""
-    return IntegerField(
+    return WholeNumberField(
         label,
         default=default,
         validators=[InputRequired(missing), NumberRange(min=low, max=high, message=out_of_range)],
@@ -159,14 +157,14 @@ class VersionField(HiddenField):
 
     def process_formdata(self, valuelist):
         self.data = None
-        if valuelist and valuelist[0].strip().isdigit():
+        if valuelist and is_ascii_digits(valuelist[0].strip()):
             self.data = int(valuelist[0])
 
 
 # --------------------------------------------------------------------- sign-in, staff
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ShopForm):
     email = EmailField(
         "E-mail",
         validators=[InputRequired("Enter your e-mail address."), Length(max=254)],
@@ -195,7 +193,7 @@ ROLE_CHOICES = [
 ]
 
 
-class StaffCreateForm(FlaskForm):
+class StaffCreateForm(ShopForm):
     email = EmailField(
         "E-mail",
         validators=[
@@ -218,7 +216,7 @@ class StaffCreateForm(FlaskForm):
     submit = SubmitField("Create account")
 
 
-class StaffEditForm(FlaskForm):
+class StaffEditForm(ShopForm):
     role = RadioField(
         "Role", choices=options(ROLE_CHOICES), validators=[InputRequired("Choose a role.")]
     )
@@ -226,7 +224,7 @@ class StaffEditForm(FlaskForm):
     submit = SubmitField("Save")
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(ShopForm):
     password = PasswordField("New password", validators=_password_rules())
     confirm = PasswordField(
         "Repeat the new password",
@@ -244,7 +242,7 @@ class OwnPasswordForm(PasswordForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(ShopForm):
     """A button that only needs the CSRF token (and, optionally, a version)."""
 
     version = VersionField()
@@ -262,7 +260,7 @@ PRODUCT_TYPE_CHOICES = [
 ]
 
 
-class ProductForm(FlaskForm):
+class ProductForm(ShopForm):
     title = StringField("Title", validators=[InputRequired("Enter a title."), Length(max=200)])
     handle = StringField(
         "Handle (the product's web address)",
@@ -293,7 +291,7 @@ class ProductForm(FlaskForm):
     submit = SubmitField("Save product")
 
 
-class VariantFields(FlaskForm):
+class VariantFields(ShopForm):
     sku = StringField(
         "SKU",
         validators=[
@@ -346,8 +344,8 @@ class NewVariantForm(VariantForm):
     submit = SubmitField("Add variant")
 
 
-class ComponentForm(FlaskForm):
-    component = SelectField("Part", coerce=optional_int, validate_choice=False)
+class ComponentForm(ShopForm):
+    component = SelectField("Part", coerce=whole_number_or_none, validate_choice=False)
     quantity = required_number(
         "Quantity",
         missing="Enter a quantity.",
@@ -360,7 +358,7 @@ class ComponentForm(FlaskForm):
     submit = SubmitField("Add part")
 
 
-class ImageForm(FlaskForm):
+class ImageForm(ShopForm):
     image = FileField(
         "Picture (PNG, JPEG or WebP)", validators=[FileRequired("Choose a picture to upload.")]
     )
@@ -371,12 +369,12 @@ class ImageForm(FlaskForm):
             Length(max=300),
         ],
     )
-    variant = SelectField("Shows variant", coerce=optional_int, validate_choice=False)
+    variant = SelectField("Shows variant", coerce=whole_number_or_none, validate_choice=False)
     version = VersionField()
     submit = SubmitField("Upload picture")
 
 
-class StockForm(FlaskForm):
+class StockForm(ShopForm):
     delta = required_number(
         "Change in units (negative to take off)",
         missing="Enter how many units to add or take off.",
@@ -408,7 +406,7 @@ REWARD_CHOICES = [
 FIRST_ORDER_CHOICES = [("", "Unknown"), ("yes", "First order"), ("no", "Returning shopper")]
 
 
-class SimulationFields(FlaskForm):
+class SimulationFields(ShopForm):
     sample_cart = TextAreaField(
         "Your own sample cart (one line per item: SKU and quantity)",
         validators=[Optional(), Length(max=2000)],
@@ -425,7 +423,7 @@ class SimulationFields(FlaskForm):
             if not line.strip():
                 continue
             parts = line.split()
-            if len(parts) > 2 or (len(parts) == 2 and not parts[1].isdigit()):
+            if len(parts) > 2 or (len(parts) == 2 and not is_ascii_digits(parts[1])):
                 raise ValidationError(
                     f"Line {number}: write a SKU and a quantity, like “FPS-30 2”."
                 )
@@ -447,7 +445,7 @@ class PromotionForm(SimulationFields):
         "Gift SKUs in order: the gift first, then backups used when it is out of stock",
         validators=[Optional(), Length(max=300)],
     )
-    gift_per_units = IntegerField(
+    gift_per_units = WholeNumberField(
         "One gift per this many qualifying units (empty: one gift per order)",
         validators=[Optional(), NumberRange(min=1, max=1000, message="Use a number from 1.")],
     )
@@ -459,7 +457,7 @@ class PromotionForm(SimulationFields):
         out_of_range="Use a number from 1 to 100.",
         default=1,
     )
-    percent_off = IntegerField(
+    percent_off = WholeNumberField(
         "Percent off",
         validators=[
             Optional(),
@@ -467,7 +465,9 @@ class PromotionForm(SimulationFields):
         ],
     )
     percent_products = MultiCheckboxField(
-        "Only on these products (none ticked: the whole order)", coerce=int, validate_choice=False
+        "Only on these products (none ticked: the whole order)",
+        coerce=whole_number,
+        validate_choice=False,
     )
     amount_off = MoneyField("Amount off", validators=[Optional()], minimum=1)
     # Conditions.
@@ -480,10 +480,10 @@ class PromotionForm(SimulationFields):
     )
     min_subtotal = MoneyField("Minimum subtotal", validators=[Optional()])
     required_products = MultiCheckboxField(
-        "Cart must contain one of these products", coerce=int, validate_choice=False
+        "Cart must contain one of these products", coerce=whole_number, validate_choice=False
     )
     required_variants = MultiCheckboxField(
-        "Cart must contain one of these variants", coerce=int, validate_choice=False
+        "Cart must contain one of these variants", coerce=whole_number, validate_choice=False
     )
     required_min_quantity = required_number(
         "How many qualifying units are needed",
@@ -506,11 +506,11 @@ class PromotionForm(SimulationFields):
         default=0,
     )
     combinable = BooleanField("Combines with other promotions", default=True)
-    usage_limit_total = IntegerField(
+    usage_limit_total = WholeNumberField(
         "Usage limit in total",
         validators=[Optional(), NumberRange(min=1, message="Use 1 or more.")],
     )
-    usage_limit_per_email = IntegerField(
+    usage_limit_per_email = WholeNumberField(
         "Usage limit per shopper e-mail",
         validators=[Optional(), NumberRange(min=1, message="Use 1 or more.")],
     )
@@ -551,7 +551,7 @@ ORDER_STATUS_CHOICES = [("", "Any state")] + [
 ]
 
 
-class OrderFilterForm(FlaskForm):
+class OrderFilterForm(ShopForm):
     class Meta:
         csrf = False
 
@@ -565,10 +565,10 @@ class OrderFilterForm(FlaskForm):
             [("", "With or without"), ("yes", "With a gift"), ("no", "Without a gift")]
         ),
     )
-    article = SelectField("Source article", coerce=optional_int, validate_choice=False)
+    article = SelectField("Source article", coerce=whole_number_or_none, validate_choice=False)
 
 
-class ShipForm(FlaskForm):
+class ShipForm(ShopForm):
     carrier = StringField(
         "Carrier", validators=[InputRequired("Enter the carrier."), Length(max=60)]
     )
@@ -579,7 +579,7 @@ class ShipForm(FlaskForm):
     submit = SubmitField("Mark shipped and e-mail the shopper")
 
 
-class RefundForm(FlaskForm):
+class RefundForm(ShopForm):
     amount = MoneyField(
         "Amount to refund", validators=[InputRequired("Enter the amount to refund.")], minimum=1
     )
@@ -588,7 +588,7 @@ class RefundForm(FlaskForm):
     submit = SubmitField("Refund")
 
 
-class CancelForm(FlaskForm):
+class CancelForm(ShopForm):
     reason = StringField("Reason", validators=[Optional(), Length(max=200)])
     submit = SubmitField("Cancel order")
 
@@ -596,11 +596,11 @@ class CancelForm(FlaskForm):
 # --------------------------------------------------------------------- audit log
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(ShopForm):
     class Meta:
         csrf = False
 
-    staff = SelectField("Staff member", coerce=optional_int, validate_choice=False)
+    staff = SelectField("Staff member", coerce=whole_number_or_none, validate_choice=False)
     entity_type = SelectField("Entity", validate_choice=False)
     action = SelectField("Action", validate_choice=False)
     since = DateField("From", validators=[Optional()])
@@ -610,7 +610,7 @@ class AuditFilterForm(FlaskForm):
 # --------------------------------------------------------------------- articles
 
 
-class VersionTokenForm(FlaskForm):
+class VersionTokenForm(ShopForm):
     """A button that carries the article's last-saved stamp (and the CSRF token)."""
 
     token = HiddenField()
@@ -622,7 +622,7 @@ class ScheduleForm(VersionTokenForm):
     )
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(ShopForm):
     kind = RadioField(
         "Kind",
         choices=options([("guide", "Guide"), ("review", "Review of a product")]),
@@ -653,8 +653,10 @@ class ArticleForm(FlaskForm):
     seo_description = TextAreaField(
         "Search engine description", validators=[Optional(), Length(max=320)]
     )
-    reviewed_product = SelectField("Reviewed product", coerce=optional_int, validate_choice=False)
-    score = DecimalField(
+    reviewed_product = SelectField(
+        "Reviewed product", coerce=whole_number_or_none, validate_choice=False
+    )
+    score = DecimalNumberField(
         "Score (0 to 10)",
         places=1,
         validators=[Optional(), NumberRange(min=0, max=10, message="Use a score from 0 to 10.")],

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import Product, ProductType, Variant
 from shop.extensions import db
+from shop.input_rules import is_ascii_digits
 from shop.orders.models import Order
 from shop.orders.states import PAID_STATES
 from shop.promotions.engine import PricedCart, price_cart
@@ -174,7 +175,7 @@ def parse_sample_cart(
         parts = raw.split()
         if not parts:
             continue
-        quantity = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1
+        quantity = int(parts[1]) if len(parts) > 1 and is_ascii_digits(parts[1]) else 1
         wanted[parts[0]] = wanted.get(parts[0], 0) + max(quantity, 1)
     if not wanted:
         return None

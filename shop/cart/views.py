@@ -27,6 +27,7 @@ from shop.cart.serializers import cart_to_dict, line_to_dict, notices_to_list
 from shop.cart.store import ShopperCart
 from shop.db_setup import reads_then_writes, view_reads_then_writes
 from shop.errors import json_error
+from shop.input_rules import parse_whole_number
 from shop.promotions import messages
 from shop.promotions.loader import load_rules
 from shop.security import mark_personal
@@ -145,8 +146,10 @@ class BadRequestInput(ValueError):
 
 
 def _payload() -> dict:
-    if request.is_json:
-        body = request.get_json(silent=True)
+    """The request's fields, sent as a JSON object or as form fields. A body that is
+    not JSON, or nests too deep, is refused by get_json itself: a 400 with the reason."""
+    if request.is_json and request.get_data(cache=True):
+        body = request.get_json()
         if not isinstance(body, dict):
             raise BadRequestInput("The request body must be a JSON object.")
         return body
@@ -159,12 +162,14 @@ def _int_field(payload: dict, name: str, default: int | None = None) -> int:
         if default is not None:
             return default
         raise BadRequestInput(f"'{name}' is required.")
-    if isinstance(value, (bool, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise BadRequestInput(f"'{name}' must be a whole number.")
+    # Text (a form field, or a JSON string) in the digits 0-9 only: int() alone would
+    # read every script's digits (U+0661, Arabic-Indic one, as 1).
     try:
-        number = int(str(value).strip())
+        number = value if isinstance(value, int) else parse_whole_number(value)
     except ValueError:
-        raise BadRequestInput(f"'{name}' must be a whole number.") from None
+        raise BadRequestInput(f"'{name}' must be a whole number in the digits 0-9.") from None
     if abs(number) > 1_000_000:
         raise BadRequestInput(f"'{name}' is out of range.")
     return number
@@ -295,6 +300,10 @@ def change_json():
 @bp.post("/cart/clear.js")
 @reads_then_writes
 def clear_json():
+    try:
+        _payload()  # nothing to read, but a malformed body is refused as on every write
+    except BadRequestInput as error:
+        return json_error(400, "Bad Request", str(error))
     cart = current_cart()
     if cart is not None:
         service.clear(cart)
@@ -318,7 +327,7 @@ def add_form():
         variant_id = _int_field(request.form, "id")
         quantity = _int_field(request.form, "quantity", 1)
     except BadRequestInput:
-        flash("Please choose an option and a quantity.", "error")
+        flash("Please choose an option and a quantity: a whole number in the digits 0-9.", "error")
         return redirect(back)
     try:
         source_article = _int_field(request.form, "source_article", 0) or None
@@ -345,7 +354,7 @@ def change_form():
         key = _str_field(request.form, "key")
         quantity = _int_field(request.form, "quantity")
     except BadRequestInput:
-        flash("Please enter a whole number of items.", "error")
+        flash("Please enter a whole number of items, in the digits 0-9.", "error")
         return redirect(url_for("cart.cart_page"))
     if cart is None:
         flash("Your cart is empty.", "error")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Regexp
 
 from shop.catalog import reviews
+from shop.forms import ShopForm
 
 # Control characters (tab and line breaks allowed in the text) are refused outright.
 _NO_CONTROL_CHARACTERS = Regexp(
@@ -20,7 +20,7 @@ STAR_CHOICES = [
 ]
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(ShopForm):
     rating = RadioField(
         "Your rating",
         choices=STAR_CHOICES,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from shop.catalog.models import Product
 from shop.extensions import db
+from shop.input_rules import has_bidi_controls
 from shop.timeutil import utcnow
 from shop.types import UTCDateTime
 
@@ -29,7 +30,8 @@ MAX_BODY_LENGTH = 2000
 MAX_NAME_LENGTH = 60
 MAX_EMAIL_LENGTH = 254
 
-# Control characters other than tab and line breaks have no place in a review.
+# Control characters other than tab and line breaks have no place in a review, nor
+# bidi controls (shop.input_rules: they reorder how the text around them is shown).
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -151,7 +153,7 @@ def count_pending_reviews() -> int:
 
 def _clean_text(value: str, field: str, minimum: int, maximum: int) -> str:
     text = (value or "").replace("\r\n", "\n").strip()
-    if _CONTROL_CHARACTERS.search(text):
+    if _CONTROL_CHARACTERS.search(text) or has_bidi_controls(text):
         raise ReviewError(f"The {field} contains characters we cannot accept.")
     if len(text) < minimum:
         raise ReviewError(f"The {field} must be at least {minimum} characters long.")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from shop.checkout.shipping import SHIPPING_METHODS
+from shop.forms import ShopForm
+from shop.input_rules import is_ascii_digits
 
 COUNTRIES = [
     SelectChoice("US", "United States"),
@@ -23,7 +24,7 @@ COUNTRIES = [
 _PRINTABLE = Regexp(r"^[^\x00-\x1f\x7f]*$", message="Please remove control characters.")
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(ShopForm):
     email = EmailField(
         "Email",
         validators=[
@@ -63,19 +64,22 @@ class CheckoutForm(FlaskForm):
     )
 
 
+# Card details in the digits 0-9 only ([0-9], never \d or isdigit(), which take every
+# script's digits and would pass a card number in Arabic-Indic digits on to the
+# payment provider).
 def _card_number(form, field) -> None:
     digits = re.sub(r"[\s-]", "", field.data or "")
-    if not digits.isdigit() or not 12 <= len(digits) <= 19:
+    if not is_ascii_digits(digits) or not 12 <= len(digits) <= 19:
         raise ValidationError("Please enter the card number as digits.")
 
 
 def _expiry(form, field) -> None:
-    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", field.data or "")
+    match = re.fullmatch(r"\s*([0-9]{1,2})\s*/\s*([0-9]{2}|[0-9]{4})\s*", field.data or "")
     if not match or not 1 <= int(match.group(1)) <= 12:
         raise ValidationError("Please enter the expiry as MM/YY.")
 
 
-class DemoPaymentForm(FlaskForm):
+class DemoPaymentForm(ShopForm):
     card_number = StringField(
         "Card number",
         validators=[DataRequired("Please enter a card number."), Length(max=30), _card_number],
@@ -88,6 +92,6 @@ class DemoPaymentForm(FlaskForm):
         "CVC",
         validators=[
             DataRequired("Please enter the CVC."),
-            Regexp(r"^\d{3,4}$", message="3 or 4 digits, please."),
+            Regexp(r"^[0-9]{3,4}$", message="3 or 4 digits, please."),
         ],
     )

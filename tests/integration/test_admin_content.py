@@ -16,6 +16,7 @@ from shop.catalog.reviews import ProductReview, ReviewStatus, submit_review
 from shop.extensions import db
 from shop.timeutil import utcnow
 from tests.integration.admin_helpers import StaffClient, hidden_value, isolated_client, make_staff
+from tests.support.digits import written_in
 
 
 @pytest.fixture
@@ -67,6 +68,10 @@ def test_editor_writes_a_draft_that_shoppers_do_not_see(app, editor):
         ({"title": ""}, "Enter a title."),
         ({"kind": "review"}, "A review needs the product it reviews."),
         ({"kind": "review", "score": "11"}, "Use a score from 0 to 10."),
+        # Decimal() reads every script's digits as 0-9: the score takes 0-9 only.
+        ({"kind": "review", "score": written_in("8")}, "Enter a number with the digits 0-9"),
+        ({"kind": "review", "score": "NaN"}, "Enter a number with the digits 0-9"),
+        ({"title": "Toning \u202eweek"}, "invisible characters that change the direction"),
     ],
 )
 def test_bad_articles_are_refused_and_what_was_typed_is_kept(editor, changes, message):

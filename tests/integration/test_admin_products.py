@@ -16,6 +16,12 @@ from shop.admin.models import AuditEntry, Role
 from shop.catalog.models import Product, ProductImage, StockAdjustment, Variant
 from shop.extensions import db
 from tests.integration.admin_helpers import StaffClient, hidden_value, make_staff
+from tests.support.digits import (
+    EXTENDED_ARABIC_INDIC_ZERO,
+    FULLWIDTH_ZERO,
+    SUPERSCRIPT_TWO,
+    written_in,
+)
 
 # ---------------------------------------------------------------- picture files
 
@@ -206,6 +212,19 @@ def test_create_a_product_with_its_first_variant_and_stock(merchandiser):
         ({"variant_sku": "FPS-30"}, "already used by another variant"),
         ({"title": ""}, "Enter a title."),
         ({"product_type": "bundle", "stock": "4"}, "A bundle holds no stock of its own"),
+        # Python reads every script's digits as numbers: the forms take 0-9 only.
+        ({"variant_price": written_in("24.50")}, "Enter an amount such as 19.99 for Price."),
+        (
+            {"variant_price": written_in("24.50", FULLWIDTH_ZERO)},
+            "Enter an amount such as 19.99 for Price.",
+        ),
+        ({"stock": written_in("30")}, "Enter a whole number with the digits 0-9."),
+        ({"position": written_in("7")}, "Enter a whole number with the digits 0-9."),
+        (
+            {"variant_weight_grams": written_in("120", FULLWIDTH_ZERO)},
+            "Enter a whole number with the digits 0-9.",
+        ),
+        ({"title": "Hydrating \u202eMist"}, "invisible characters that change the direction"),
     ],
 )
 def test_create_refuses_bad_input_and_keeps_what_was_typed(merchandiser, changes, field_message):
@@ -216,6 +235,7 @@ def test_create_refuses_bad_input_and_keeps_what_was_typed(merchandiser, changes
     assert 'value="A fine mist"' in html  # what was typed is still there
     if "variant_price" in changes:
         assert f'value="{changes["variant_price"]}"' in html
+    assert all(typed in html for typed in changes.values())
     assert product("hydrating-mist") is None
     assert audit_actions() == []
 
@@ -235,6 +255,16 @@ def test_edit_saves_and_audits_before_and_after(merchandiser):
     assert entry.action == "product.updated" and entry.entity_id == str(serum.id)
     assert entry.before["title"] == "Firming Peptide Serum"
     assert entry.after["title"] == "Firming Peptide Serum+"
+
+
+def test_a_version_in_other_digits_is_no_version(merchandiser):
+    """Python's int() reads an Arabic-Indic 1 as 1: sent as the version, it is none."""
+    serum = product("peptide-serum")
+    response = merchandiser.post(
+        f"/admin/products/{serum.id}", product_form(serum, title="Serum+", version=written_in("1"))
+    )
+    assert response.status_code == 409
+    assert product("peptide-serum").title == "Firming Peptide Serum"
 
 
 def test_second_editor_is_told_the_product_changed_and_nothing_is_overwritten(
@@ -391,6 +421,23 @@ def test_bundle_parts_are_added_and_removed(merchandiser):
     assert audit_actions() == ["bundle.part_added", "bundle.part_removed"]
 
 
+def test_a_part_named_in_other_digits_is_refused(merchandiser):
+    """Python's int() reads every script's digits: the part picker takes 0-9 only."""
+    bundle_variant = variant("BND-ROSE")
+    gel_id = written_in(str(variant("CHG-100").id))
+    response = merchandiser.post(
+        f"/admin/variants/{bundle_variant.id}/parts",
+        {
+            "component": gel_id,
+            "quantity": written_in("1"),
+            "version": str(product("device-serum-bundle").version),
+        },
+    )
+    assert response.status_code == 422
+    assert "CHG-100" not in {p.component_variant.sku for p in variant("BND-ROSE").components}
+    assert audit_actions() == []
+
+
 # ---------------------------------------------------------------- stock
 
 
@@ -421,6 +468,29 @@ def test_stock_adjustment_needs_a_reason_and_never_goes_below_zero(merchandiser)
         select(AuditEntry).where(AuditEntry.action == "stock.adjusted")
     ).one()
     assert entry.before == {"stock": 120} and entry.after == {"stock": 135}
+
+
+@pytest.mark.parametrize(
+    "delta",
+    [
+        written_in("15"),
+        written_in("15", EXTENDED_ARABIC_INDIC_ZERO),
+        written_in("15", FULLWIDTH_ZERO),
+        SUPERSCRIPT_TWO,
+        "1_5",
+    ],
+)
+def test_stock_changes_take_digits_0_to_9_only(merchandiser, delta):
+    """Python's int() reads every script's digits: the stock form takes 0-9 only."""
+    gel = variant("CHG-100")
+    prefix = f"stock-{gel.id}-"
+    response = merchandiser.post(
+        f"/admin/variants/{gel.id}/stock", {prefix + "delta": delta, prefix + "reason": "received"}
+    )
+    assert response.status_code == 422
+    assert "Enter a whole number with the digits 0-9." in response.get_data(as_text=True)
+    assert variant("CHG-100").stock == 120
+    assert db.session.scalars(select(StockAdjustment)).all() == []
 
 
 def test_a_bundle_has_no_stock_of_its_own_to_adjust(merchandiser):

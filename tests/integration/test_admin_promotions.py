@@ -29,6 +29,7 @@ from shop.promotions.rules import (
 from shop.timeutil import utcnow
 from tests.integration.admin_helpers import StaffClient, isolated_client, make_staff
 from tests.integration.cart_helpers import CartClient, pay_demo, place_order
+from tests.support.digits import FULLWIDTH_ZERO, SUPERSCRIPT_TWO, written_in
 
 
 @pytest.fixture
@@ -175,6 +176,15 @@ def test_amount_off_and_free_shipping_rewards(merchandiser):
         ({"min_subtotal": "-1"}, "Minimum subtotal cannot be below zero."),
         ({"name": ""}, "Enter a name."),
         ({"starts_at": "someday"}, "Enter a date and time for Starts (UTC)."),
+        # Python reads every script's digits as numbers: the form takes 0-9 only.
+        ({"percent_off": written_in("15")}, "Enter a whole number with the digits 0-9."),
+        ({"priority": written_in("1", FULLWIDTH_ZERO)}, "Enter a whole number with the digits"),
+        ({"usage_limit_total": written_in("5")}, "Enter a whole number with the digits 0-9."),
+        ({"min_subtotal": written_in("50")}, "Enter an amount such as 19.99 for Minimum subtotal."),
+        ({"sample_cart": "FPS-30 " + written_in("2")}, "Line 1: write a SKU and a quantity"),
+        ({"sample_cart": "FPS-30 " + SUPERSCRIPT_TWO}, "Line 1: write a SKU and a quantity"),
+        ({"percent_products": written_in("1")}, "could not be coerced"),
+        ({"name": "Serum \u202eweek"}, "invisible characters that change the direction"),
     ],
 )
 def test_bad_input_is_refused_with_a_message_and_kept(merchandiser, changes, message):

@@ -13,6 +13,7 @@ from shop.extensions import db
 from shop.promotions.models import Promotion
 from shop.timeutil import utcnow
 from tests.integration.cart_helpers import CartClient, gift_lines, variant_id
+from tests.support.digits import FULLWIDTH_ZERO, SUPERSCRIPT_TWO, written_in
 
 
 @pytest.fixture
@@ -100,6 +101,68 @@ def test_bad_add_requests_get_a_clear_json_error(shopper, body, status):
     assert code == status
     assert error["status"] == status and error["description"]
     assert cart_rows() == 0
+
+
+@pytest.mark.parametrize(
+    "quantity",
+    [written_in("1"), written_in("10"), written_in("1", FULLWIDTH_ZERO), SUPERSCRIPT_TWO, "1_0"],
+)
+def test_quantities_in_other_digits_are_refused_with_the_reason(shopper, quantity):
+    """Python's int() reads every script's digits as 0-9: the API takes 0-9 only."""
+    gel = variant_id("CHG-100")
+    shopper.add("CHG-100", 2)
+    for path, body in (
+        ("/cart/add.js", {"id": gel, "quantity": quantity}),
+        ("/cart/add.js", {"items": [{"id": gel, "quantity": quantity}]}),
+        ("/cart/change.js", {"id": str(gel), "quantity": quantity}),
+        ("/cart/change.js", {"line": quantity, "quantity": 1}),
+    ):
+        code, error = shopper.post_json(path, body)
+        assert code == 400, (path, body)
+        assert "digits 0-9" in error["description"], (path, body)
+    assert shopper.cart()["item_count"] == 2
+
+
+def test_a_variant_id_in_other_digits_is_refused(shopper):
+    gel = written_in(str(variant_id("CHG-100")))
+    code, error = shopper.post_json("/cart/add.js", {"id": gel, "quantity": 1})
+    assert code == 400 and "digits 0-9" in error["description"]
+    assert cart_rows() == 0
+
+
+NESTED_TOO_DEEP = {
+    "past the parser's recursion limit": b"[" * 1000 + b"]" * 1000,
+    "an item nested past it": b'{"items": [' + b"[" * 1000 + b"]" * 1000 + b"]}",
+    "past the depth a request needs": b'{"id":' * 40 + b"1" + b"}" * 40,
+}
+
+
+@pytest.mark.parametrize("path", ["/cart/add.js", "/cart/change.js", "/cart/clear.js"])
+@pytest.mark.parametrize("body", NESTED_TOO_DEEP.values(), ids=NESTED_TOO_DEEP.keys())
+def test_json_nested_too_deep_is_a_400_with_the_reason(shopper, path, body):
+    shopper.add("FPS-30", 1)
+    response = shopper.client.post(
+        path, data=body, content_type="application/json", headers={"X-CSRFToken": shopper.token}
+    )
+    assert response.status_code == 400
+    error = response.get_json()
+    assert error["status"] == 400 and "nested more than" in error["description"]
+    assert shopper.cart()["item_count"] == 1
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"clear"', b"null", b"not json"])
+def test_clear_takes_no_body_or_a_json_object(shopper, body):
+    shopper.add("FPS-30", 1)
+    response = shopper.client.post(
+        "/cart/clear.js",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": shopper.token},
+    )
+    assert response.status_code == 400 and "JSON" in response.get_json()["description"]
+    assert shopper.cart()["item_count"] == 1
+    bare = shopper.client.post("/cart/clear.js", headers={"X-CSRFToken": shopper.token})
+    assert bare.status_code == 200 and bare.get_json()["item_count"] == 0
 
 
 @pytest.mark.parametrize("quantity", [0, -3])

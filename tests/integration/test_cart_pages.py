@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.integration.cart_helpers import CartClient, variant_id
+from tests.support.digits import FULLWIDTH_ZERO, SUPERSCRIPT_TWO, written_in
 
 
 @pytest.fixture
@@ -72,7 +73,26 @@ def test_add_form_with_garbage_quantity_gets_a_message(shopper):
     html = shopper.form(
         "/cart/add", {"id": variant_id("CHG-100"), "quantity": "two", "return_to": "/cart"}
     ).get_data(as_text=True)
-    assert "Please choose an option and a quantity." in html
+    assert "Please choose an option and a quantity" in html
+
+
+@pytest.mark.parametrize(
+    "quantity", [written_in("1"), written_in("1", FULLWIDTH_ZERO), SUPERSCRIPT_TWO]
+)
+def test_cart_forms_take_quantities_in_digits_0_to_9_only(shopper, quantity):
+    """Python's int() reads every script's digits as 0-9: the forms take 0-9 only."""
+    gel = variant_id("CHG-100")
+    html = shopper.form(
+        "/cart/add", {"id": gel, "quantity": quantity, "return_to": "/cart"}
+    ).get_data(as_text=True)
+    assert "digits 0-9" in html
+    assert shopper.cart()["item_count"] == 0
+    shopper.add("CHG-100", 2)
+    html = shopper.form("/cart/change", {"key": str(gel), "quantity": quantity}).get_data(
+        as_text=True
+    )
+    assert "digits 0-9" in html
+    assert shopper.cart()["item_count"] == 2
 
 
 def test_gift_is_shown_free_with_its_value_and_can_be_declined(shopper):

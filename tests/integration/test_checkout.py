@@ -19,6 +19,7 @@ from tests.integration.cart_helpers import (
     pay_demo,
     place_order,
 )
+from tests.support.digits import written_in
 
 
 @pytest.fixture
@@ -62,6 +63,19 @@ def test_form_errors_keep_what_was_typed_and_place_nothing(shopper):
     assert "Please enter a valid e-mail address." in html
     assert "Please enter your postal code." in html
     assert 'value="Ana Li"' in html and 'value="not-an-email"' in html
+    assert order_count() == 0
+
+
+@pytest.mark.parametrize("field", ["name", "line1", "line2", "city"])
+@pytest.mark.parametrize("control", ["\u202e", "\u2066", "\u200e", "\u061c"])
+def test_bidi_controls_in_the_address_are_refused_keeping_what_was_typed(shopper, field, control):
+    shopper.add("FPS-30", 1)
+    typed = f"Flat 2{control}B"
+    response = place_order(shopper, **{field: typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "invisible characters that change the direction of text" in html
+    assert f'value="{typed}"' in html
     assert order_count() == 0
 
 
@@ -179,6 +193,25 @@ def test_demo_card_form_errors(shopper):
     assert only_order().status == "pending"
     luhn = pay_demo(shopper, pay_path, "4242 4242 4242 4241")
     assert "not valid" in luhn.get_data(as_text=True)
+
+
+def test_demo_card_details_are_digits_0_to_9_only(shopper):
+    """Python reads every script's digits as numbers: the card form takes 0-9 only."""
+    shopper.add("FPS-30", 1)
+    pay_path = place_order(shopper).headers["Location"]
+    response = shopper.form(
+        pay_path,
+        {
+            "card_number": written_in("4242 4242 4242 4242"),
+            "expiry": written_in("12/30"),
+            "cvc": written_in("123"),
+        },
+        follow=False,
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "digits" in html and "MM/YY" in html and "3 or 4 digits" in html
+    assert only_order().status == "pending"
 
 
 def test_order_links_are_signed(shopper):

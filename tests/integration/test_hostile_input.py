@@ -4,17 +4,38 @@ as soon as they exist."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import JSON, String, func, select
 
+from shop.admin.models import Role
 from shop.cart.models import Cart, CartLine
 from shop.extensions import db
 from shop.orders.models import Order
+from tests.integration.admin_helpers import StaffClient, make_staff
 from tests.integration.cart_helpers import CartClient, place_order, variant_id
+from tests.support.digits import FULLWIDTH_ZERO, SUPERSCRIPT_TWO, written_in
+
+# The invisible controls that reorder how text is shown (U+202E turns "gpj.exe" into
+# what reads as "exe.jpg"): shoppers' text must never carry them into a page.
+BIDI_CONTROLS = {
+    "LRE": "\u202a",
+    "RLE": "\u202b",
+    "PDF": "\u202c",
+    "LRO": "\u202d",
+    "RLO": "\u202e",
+    "LRI": "\u2066",
+    "RLI": "\u2067",
+    "FSI": "\u2068",
+    "PDI": "\u2069",
+    "LRM": "\u200e",
+    "RLM": "\u200f",
+    "ALM": "\u061c",
+}
 
 NASTY_TEXT = [
     "<script>alert('x')</script>",
@@ -30,24 +51,55 @@ NASTY_TEXT = [
     "{}",
     "[]",
     "null",
+    "Ana\u202egpj.exe",
+    "\u2067\u200f\u061c\u202b",
+    written_in("12"),
+    written_in("12", FULLWIDTH_ZERO),
+    SUPERSCRIPT_TWO,
 ]
 
+# JSON the parser itself cannot take (about 1,000 levels exceeds Python's recursion
+# limit) or that nests past anything a request of ours needs.
+DEEPLY_NESTED_BODIES = {
+    "array nested 1000 deep": b"[" * 1000 + b"]" * 1000,
+    "object nested 1000 deep": b'{"a":' * 1000 + b"1" + b"}" * 1000,
+    "field nested 1000 deep": b'{"id": ' + b"[" * 1000 + b"]" * 1000 + b', "quantity": 1}',
+    "object nested 40 deep": b'{"a":' * 40 + b"1" + b"}" * 40,
+}
 
-def post_rules(app) -> list[tuple[str, str]]:
-    """(endpoint, concrete path) for every rule that accepts POST."""
+# Valid JSON that is not what a form is: an object of text fields.
+NOT_FORM_FIELDS_BODIES = {
+    "array": b"[1, 2, 3]",
+    "array of pairs": b'[["title", "Hi"], ["email", "ana@example.com"]]',
+    "string": b'"title=Hi"',
+    "number": b"42",
+    "null": b"null",
+    "object of non-text values": b'{"title": {"a": 1}, "name": 5, "email": true, "body": [[1]]}',
+}
+
+
+def post_rules(app, values: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(endpoint, concrete path) for every rule that accepts POST; `values` names real
+    objects for some arguments (a product's handle), the rest get "1" or "x"."""
     found = []
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint == "static":
             continue
-        values = {
-            arg: ("1" if "int" in str(rule._converters.get(arg)).lower() else "x")
+        arguments = {
+            arg: (values or {}).get(arg)
+            or ("1" if "int" in str(rule._converters.get(arg)).lower() else "x")
             for arg in rule.arguments
         }
         path = rule.rule
-        for arg, value in values.items():
+        for arg, value in arguments.items():
             path = re.sub(rf"<(?:[^:<>]+:)?{arg}>", value, path)
         found.append((rule.endpoint, path))
-    return sorted(found)
+    # Signing out goes last, so the walk signed in as staff reaches every other form.
+    return sorted(found, key=lambda found_rule: ("logout" in found_rule[0], found_rule))
+
+
+# Real objects for the walk, so the product page's review form is reached too.
+REAL_VALUES = {"handle": "microcurrent-device"}
 
 
 @pytest.fixture
@@ -301,3 +353,145 @@ def test_nul_bytes_are_refused_with_a_reason(shopper):
     )
     assert response.status_code == 400
     assert shopper.client.get("/products?x=a%00b").status_code == 400
+
+
+# ------------------------------------------------------------------ malformed JSON bodies
+
+
+def _keep_something_in_the_cart(shopper: CartClient) -> None:
+    """Checkout builds its form only for a cart with items (and the walk clears it)."""
+    if not shopper.cart()["items"]:
+        shopper.add("FPS-30", 1)
+
+
+def _walkers(app, shopper: CartClient) -> list[tuple[str, object, str]]:
+    """The shopper and a signed-in owner, who reaches every back-office form."""
+    owner = StaffClient(app.test_client(), make_staff(Role.OWNER))
+    return [("shopper", shopper.client, shopper.token), ("owner", owner.client, owner.token)]
+
+
+# Forms these walkers reach whatever the body holds (the rest may redirect first: an
+# empty cart, a page that needs a signed-in owner, no such object).
+FORMS_REACHED = {
+    "shopper": {"catalog.product_page", "checkout.checkout_page"},
+    "owner": {"admin.account", "admin.product_new", "admin.stock_adjust", "admin.staff_new"},
+}
+JSON_API_REACHED = {"cart.add_json", "cart.change_json", "cart.clear_json"}
+
+
+def _post_to_every_endpoint(app, shopper: CartClient, body: bytes):
+    """(who, endpoint, response) for the body sent as JSON to every POST endpoint."""
+    for who, client, token in _walkers(app, shopper):
+        for endpoint, path in post_rules(app, REAL_VALUES):
+            _keep_something_in_the_cart(shopper)
+            response = client.post(
+                path, data=body, content_type="application/json", headers={"X-CSRFToken": token}
+            )
+            text = response.get_data(as_text=True)
+            assert response.status_code < 500, (who, endpoint, response.status_code, text[:300])
+            yield who, endpoint, response.status_code, text
+
+
+@pytest.mark.parametrize("body", DEEPLY_NESTED_BODIES.values(), ids=DEEPLY_NESTED_BODIES.keys())
+def test_deeply_nested_json_is_a_400_with_the_reason_on_every_endpoint(app, shopper, body):
+    for who, endpoint, status, text in _post_to_every_endpoint(app, shopper, body):
+        if endpoint in FORMS_REACHED[who] or (who == "shopper" and endpoint in JSON_API_REACHED):
+            assert status == 400, (who, endpoint, status)
+            assert "nested more than" in text, (who, endpoint, text[:300])
+        # Other 400s have reasons of their own: a CSRF token gone with the session the
+        # walk signed out of, a webhook without its signature.
+        if status == 400 and "CSRF" not in text and endpoint != "payments.stripe_webhook":
+            assert "JSON" in text, (who, endpoint, text[:300])
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+
+
+@pytest.mark.parametrize("body", NOT_FORM_FIELDS_BODIES.values(), ids=NOT_FORM_FIELDS_BODIES.keys())
+def test_json_that_is_not_form_fields_is_a_400_with_the_reason_on_every_form(app, shopper, body):
+    for who, endpoint, status, text in _post_to_every_endpoint(app, shopper, body):
+        if endpoint in FORMS_REACHED[who]:
+            assert status == 400, (who, endpoint, status)
+            assert "object of text fields" in text, (who, endpoint, text[:300])
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+
+
+# ------------------------------------------------------------------ bidi controls
+
+
+def _stored_text_with_bidi_controls() -> list[tuple[str, str, str]]:
+    """Every text value in every table that carries a bidi control."""
+    db.session.rollback()
+    found = []
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, (String, JSON))]
+        if not columns:
+            continue
+        for row in db.session.execute(select(*columns)):
+            for column, value in zip(columns, row, strict=True):
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                if any(control in text for control in BIDI_CONTROLS.values()):
+                    found.append((table.name, column.name, text[:80]))
+    return found
+
+
+def _fields_carrying(control: str) -> dict[str, str]:
+    """Every field a shopper's form has, valid but for `control` in all the text."""
+    return {
+        "rating": "5",
+        "title": f"Lovely {control}device",
+        "body": f"Gentle and easy, {control}my jawline looks sharper.",
+        "author_name": f"Robin {control}Li",
+        "email": "robin@example.com",
+        "name": f"Ana {control}Li",
+        "line1": f"1 Main {control}Street",
+        "line2": f"Flat {control}2",
+        "city": f"Spring{control}field",
+        "postal_code": "12345",
+        "country": "US",
+        "shipping_method": "standard",
+        "code": f"WELCOME{control}10",
+        "key": f"{control}1",
+        "id": str(variant_id("CHG-100")),
+        "quantity": "1",
+        "card_number": "4242 4242 4242 4242",
+        "expiry": "12/30",
+        "cvc": "123",
+    }
+
+
+@pytest.mark.parametrize("control", BIDI_CONTROLS.values(), ids=BIDI_CONTROLS.keys())
+def test_bidi_controls_sent_to_every_endpoint_are_never_stored(app, shopper, control):
+    for endpoint, path in post_rules(app, REAL_VALUES):
+        _keep_something_in_the_cart(shopper)
+        response = shopper.form(path, _fields_carrying(control), follow=False)
+        assert response.status_code < 500, (endpoint, response.status_code)
+    assert _stored_text_with_bidi_controls() == []
+
+
+def test_bidi_controls_in_a_form_are_refused_with_a_reason_keeping_what_was_typed(shopper):
+    shopper.add("FPS-30", 1)
+    typed = "Ana \u202egpj.exe"
+    response = place_order(shopper, name=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "invisible characters that change the direction of text" in html
+    assert f'value="{typed}"' in html
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+
+
+def test_every_form_is_a_shop_form(app):
+    """The shop's base form is the one place that refuses JSON bodies that are not
+    form fields and bidi controls in typed text: every form must build on it."""
+    from flask_wtf import FlaskForm
+
+    from shop.forms import ShopForm
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = [
+        form for form in subclasses(FlaskForm) if form.__module__.startswith(("shop.", "content."))
+    ]
+    assert ours
+    assert [form.__qualname__ for form in ours if not issubclass(form, ShopForm)] == []

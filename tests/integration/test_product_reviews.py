@@ -150,6 +150,35 @@ def test_invalid_reviews_are_refused_with_the_reason(shopper, overrides, message
     assert len(reviews_of("microcurrent-device")) == before
 
 
+@pytest.mark.parametrize("field", ["title", "body", "author_name"])
+@pytest.mark.parametrize("control", ["\u202e", "\u202a", "\u2067", "\u200f", "\u061c"])
+def test_bidi_controls_in_a_review_are_refused_keeping_what_was_typed(shopper, field, control):
+    """A right-to-left override (U+202E) and its kin reorder how text is shown: a
+    review could show words its writer never typed in that order."""
+    before = len(reviews_of("microcurrent-device"))
+    typed = f"{review_data()[field]} {control}gpj.exe"
+    response = shopper.form(DEVICE, review_data(**{field: typed}), follow=False)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "invisible characters that change the direction of text" in html
+    assert typed in html  # kept, to fix rather than retype
+    assert len(reviews_of("microcurrent-device")) == before
+
+
+def test_a_review_sent_as_a_json_object_of_text_fields_is_taken(shopper):
+    """Forms take a JSON object of text fields as well as form fields; only other JSON
+    (an array, nesting, numbers) is refused, with the reason."""
+    before = len(reviews_of("microcurrent-device"))
+    headers = {"X-CSRFToken": shopper.token}
+    taken = shopper.client.post(DEVICE, json=review_data(), headers=headers)
+    assert taken.status_code == 302
+    assert len(reviews_of("microcurrent-device")) == before + 1
+    refused = shopper.client.post(DEVICE, json=[review_data()], headers=headers)
+    assert refused.status_code == 400
+    assert "object of text fields" in refused.get_json()["description"]
+    assert len(reviews_of("microcurrent-device")) == before + 1
+
+
 def test_a_nul_byte_in_a_review_is_refused_at_the_door(shopper):
     before = len(reviews_of("microcurrent-device"))
     response = shopper.form(DEVICE, review_data(body="nul \x00 byte in the text"), follow=False)
@@ -179,6 +208,9 @@ def test_service_checks_again_whatever_the_form_let_through(demo_store):
         {"title": ""},
         {"body": "x" * 2001},
         {"body": "bell \x07 ring ring ring"},
+        {"title": "Fine \u202eenif"},
+        {"body": "A perfectly fine \u2067review."},
+        {"author_name": "A\u200f"},
     ):
         values = {
             "rating": 5,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from shop.money import format_money, parse_major_units, to_decimal
+from tests.support.digits import FULLWIDTH_ZERO, written_in
 
 
 def test_formats_minor_units_through_babel():
@@ -22,7 +23,10 @@ def test_parses_staff_input(text, minor):
     assert parse_major_units(text, "USD") == minor
 
 
-@pytest.mark.parametrize("text", ["abc", "1.999", "", "NaN"])
+@pytest.mark.parametrize(
+    "text",
+    ["abc", "1.999", "", "NaN", written_in("19.99"), written_in("19.99", FULLWIDTH_ZERO), "1e2"],
+)
 def test_rejects_what_is_not_an_amount(text):
     with pytest.raises(ValueError, match=r"amount|decimals"):
         parse_major_units(text, "USD")
