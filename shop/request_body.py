@@ -27,7 +27,7 @@ class JSONTooDeepError(ValueError):
         super().__init__(f"it is nested more than {MAX_JSON_DEPTH} levels deep")
 
 
-def _nests_deeper_than(value: Any, limit: int) -> bool:
+def nests_deeper_than(value: Any, limit: int) -> bool:
     """Walked with a list, not recursion: the point is never to run out of stack."""
     pending = [(value, 1)]
     while pending:
@@ -52,7 +52,7 @@ class BoundedJSONProvider(DefaultJSONProvider):
             value = super().loads(s, **kwargs)
         except RecursionError:
             raise JSONTooDeepError() from None
-        if _nests_deeper_than(value, MAX_JSON_DEPTH):
+        if nests_deeper_than(value, MAX_JSON_DEPTH):
             raise JSONTooDeepError()
         return value
 

@@ -18,6 +18,7 @@ from shop.payments.provider import (
     WebhookEvent,
     WebhookVerificationError,
 )
+from shop.request_body import MAX_JSON_DEPTH, nests_deeper_than
 
 # Seconds: a slow provider must not hold a checkout request for long.
 STRIPE_TIMEOUT_SECONDS = 10
@@ -173,6 +174,9 @@ def _read_event(payload: bytes) -> WebhookEvent:
         raise MalformedWebhookError("the body is not valid JSON (nested too deeply)") from None
     except ValueError as error:
         raise MalformedWebhookError(f"the body is not valid JSON ({error})") from None
+    # Parsed is not yet safe: storing the payload walks it again, with less stack left.
+    if nests_deeper_than(body, MAX_JSON_DEPTH):
+        raise MalformedWebhookError(f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
     if not isinstance(body, dict):
         raise MalformedWebhookError(f"the body must be an object, not {_kind(body)}")
     event_id = _short_text(body.get("id"), MAX_ID_LENGTH)
