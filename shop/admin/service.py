@@ -167,6 +167,8 @@ def set_password(staff_id: int, password: str, actor: StaffUser) -> StaffUser:
     staff = get_staff(staff_id)
     if staff is None:
         raise StaffAccountError("this staff account no longer exists")
+    if staff.id == actor.id:  # nobody skips the current-password check on their own account
+        raise StaffAccountError("change your own password on your account page")
     _check_password_strength(password)
     staff.set_password(password)
     sign_ins.end_all(staff.id)

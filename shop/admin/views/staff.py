@@ -8,7 +8,6 @@ from flask_login import current_user
 from shop.admin import service
 from shop.admin.access import Area, staff_required
 from shop.admin.forms import PasswordForm, StaffCreateForm, StaffEditForm
-from shop.admin.views.auth import sign_in_this_browser
 from shop.admin.views.blueprint import bp
 
 owner_only = staff_required(*Area.STAFF)
@@ -85,8 +84,6 @@ def staff_password(staff_id: int):
         except service.StaffAccountError as error:
             password_form.password.errors = [str(error)]
         else:
-            if account.id == current_user.id:  # their own sign-ins ended too; keep this one
-                sign_in_this_browser(account)
             flash(f"Set a new password for {account.email}.", "success")
             return redirect(url_for("admin.staff_list"))
     password_form.password.data = password_form.confirm.data = ""
