@@ -246,6 +246,9 @@ def test_json_sign_ins_count_against_the_account_they_name(limited_app, db_sessi
     # The owner's account is locked whichever body type the next attempt uses...
     assert _attempt(client, "owner@example.com", PASSWORD, "10.3.0.99").status_code == 429
     assert _json_attempt(client, "owner@example.com", PASSWORD, "10.3.0.98").status_code == 429
+    # A list is read as its first item by the form, and so by the limit.
+    listed = _json_attempt(client, ["owner@example.com"], "another guess", "10.3.0.96")
+    assert listed.status_code == 429
     # ...and JSON attempts on one account do not lock another.
     assert _json_attempt(client, "editor@example.com", PASSWORD, "10.3.0.97").status_code == 302
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
+from werkzeug.datastructures import MultiDict
 
 from shop.admin import service, sign_ins
 from shop.admin.access import (
@@ -34,13 +35,15 @@ FORM_BODY_TYPES = frozenset(
 
 
 def _submitted_email() -> str:
-    """The e-mail the sign-in attempt names, from whichever body the form accepts, so
-    every attempt on one account counts against that account."""
+    """The e-mail the sign-in attempt names, read as the form reads it from whichever
+    body it accepts (a JSON list: its first item), so every attempt on one account
+    counts against that account."""
     if request.mimetype == "application/json":
         body = request.get_json(silent=True)
-        email = body.get("email") if isinstance(body, dict) else None
+        fields = MultiDict(body) if isinstance(body, dict) else MultiDict()
     else:
-        email = request.form.get("email")
+        fields = request.form
+    email = fields.get("email")
     return email.strip().lower() if isinstance(email, str) else ""
 
 
