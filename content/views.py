@@ -21,6 +21,7 @@ from content.models import Article, ArticleKind
 from content.seo import absolute_url, article_path
 from shop.catalog.models import Product
 from shop.catalog.service import active_variants, available_quantity
+from shop.input_rules import parse_whole_number
 from shop.templating import store_money_formatter
 from shop.timeutil import utcnow
 
@@ -64,7 +65,7 @@ def index():
     tag = (request.args.get("tag") or "").strip().lower()[:MAX_TAG_LENGTH] or None
     if tag is not None and not service.TAG_PATTERN.match(tag):
         abort(404, description="There are no articles on that topic.")
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=parse_whole_number)
     if page < 1:
         abort(404)
     now = utcnow()

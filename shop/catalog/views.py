@@ -13,6 +13,7 @@ from shop.catalog.forms import ReviewForm
 from shop.catalog.models import Product, Variant
 from shop.catalog.serializers import product_to_dict
 from shop.extensions import limiter
+from shop.input_rules import parse_whole_number
 from shop.templating import store_money_formatter
 from shop.timeutil import utcnow
 
@@ -42,7 +43,7 @@ def _image_url(path: str) -> str:
 def _selected_variant(product: Product) -> Variant | None:
     """The variant named by ?variant=, else the first one in stock, else the first."""
     variants = service.active_variants(product)
-    wanted = request.args.get("variant", type=int)
+    wanted = request.args.get("variant", type=parse_whole_number)
     for variant in variants:
         if variant.id == wanted:
             return variant
@@ -115,8 +116,10 @@ def product_page(handle: str):
 
 @bp.get("/products.json")
 def products_json():
-    limit = min(request.args.get("limit", 30, type=int) or 30, PRODUCTS_JSON_MAX_LIMIT)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    limit = min(
+        request.args.get("limit", 30, type=parse_whole_number) or 30, PRODUCTS_JSON_MAX_LIMIT
+    )
+    page = max(request.args.get("page", 1, type=parse_whole_number) or 1, 1)
     products = service.list_storefront_products(limit=max(limit, 1), offset=(page - 1) * limit)
     return jsonify(
         {

@@ -14,6 +14,7 @@ from shop.catalog.service import (
 )
 from shop.demo import seed_demo
 from shop.extensions import db
+from tests.support.digits import written_in
 
 
 def variant_by_sku(sku: str) -> Variant:
@@ -175,6 +176,15 @@ def test_products_json_paginates(client, demo_store):
         "device-serum-bundle",
     ]
     assert client.get("/products.json?limit=abc").status_code == 200
+
+
+def test_query_string_numbers_take_the_digits_0_to_9_only(client, demo_store):
+    everything = client.get("/products.json").get_json()["products"]
+    # "2" in Arabic-Indic digits is no number: the defaults apply, as for "abc".
+    other_script = client.get(f"/products.json?limit={written_in('2')}").get_json()["products"]
+    assert other_script == everything and len(everything) > 2
+    page = client.get(f"/products.json?limit=2&page={written_in('2')}").get_json()["products"]
+    assert page == everything[:2]
 
 
 def test_product_js_shape_and_bundle_parts(client, demo_store):

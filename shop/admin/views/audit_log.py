@@ -9,6 +9,7 @@ from shop.admin import audit
 from shop.admin.access import Area, staff_required
 from shop.admin.forms import AuditFilterForm, options
 from shop.admin.views.blueprint import bp
+from shop.input_rules import parse_whole_number
 
 owner_only = staff_required(*Area.AUDIT)
 
@@ -32,7 +33,7 @@ def audit_log():
         since=form.since.data if not form.since.errors else None,
         until=form.until.data if not form.until.errors else None,
     )
-    page = audit.list_entries(filters, request.args.get("page", 1, type=int))
+    page = audit.list_entries(filters, request.args.get("page", 1, type=parse_whole_number))
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template(
         "admin/audit/list.html",

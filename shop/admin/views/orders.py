@@ -17,6 +17,7 @@ from shop.admin.forms import (
     options,
 )
 from shop.admin.views.blueprint import apply_errors, bp
+from shop.input_rules import parse_whole_number
 from shop.orders.links import external_order_url
 from shop.orders.models import Order
 from shop.orders.states import PAID_STATES, OrderStatus
@@ -53,7 +54,9 @@ def orders():
         has_gift=gift,
         article_id=form.article.data if articles and not form.article.errors else None,
     )
-    page = order_service.search_orders(filters, request.args.get("page", 1, type=int))
+    page = order_service.search_orders(
+        filters, request.args.get("page", 1, type=parse_whole_number)
+    )
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template(
         "admin/orders/list.html", form=form, page=page, args=args, show_articles=bool(articles)

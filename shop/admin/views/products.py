@@ -21,6 +21,7 @@ from shop.admin.forms import (
 )
 from shop.admin.views.blueprint import apply_errors, bp, upload_folder
 from shop.catalog.models import Product, ProductType, Variant
+from shop.input_rules import parse_whole_number
 
 catalog_staff = staff_required(*Area.CATALOG)
 
@@ -303,7 +304,7 @@ def component_add(variant_id: int):
 @catalog_staff
 def component_remove(component_id: int):
     form = ActionForm()
-    variant_id = request.args.get("variant", type=int)
+    variant_id = request.args.get("variant", type=parse_whole_number)
     if form.validate_on_submit():
         try:
             catalog.remove_component(component_id, form.version.data, _staff())
@@ -358,7 +359,7 @@ def image_add(product_id: int):
 @catalog_staff
 def image_remove(image_id: int):
     form = ActionForm()
-    product_id = request.args.get("product", type=int)
+    product_id = request.args.get("product", type=parse_whole_number)
     if form.validate_on_submit():
         try:
             catalog.remove_image(image_id, form.version.data, _staff(), upload_folder())
