@@ -30,6 +30,8 @@ from shop.promotions.models import Promotion, PromotionVersion
 from shop.timeutil import utcnow
 
 SYSTEM = "system"
+# The timeline entry of a payment that does not settle its order (staff must look).
+PAYMENT_MISMATCH = "payment_mismatch"
 
 
 class OrderActionError(ValueError):
@@ -126,9 +128,9 @@ def flag_unsettled_payment(order: Order, actor: str, problem: str) -> None:
     timeline. Once: a redelivery or the next reconciliation run finding the same
     payment adds nothing new."""
     note = f"{problem} The order was left as it was; check the payment with the provider."
-    if any(event.kind == "payment_mismatch" and event.note == note for event in order.events):
+    if any(event.kind == PAYMENT_MISMATCH and event.note == note for event in order.events):
         return
-    record_event(order, actor, "payment_mismatch", note, attention=True)
+    record_event(order, actor, PAYMENT_MISMATCH, note, attention=True)
 
 
 def mark_paid(order: Order, actor: str, order_url: str) -> bool:
@@ -496,14 +498,19 @@ def retry_payment(order: Order, provider: PaymentProvider, request_factory) -> N
 def reconcile_pending(provider: PaymentProvider, order_url_for, limit: int = 200) -> dict[str, int]:
     """For payments whose webhook never came: ask the provider and settle the order,
     under the same rule as the webhook (`settlement_problem`): a payment that does not
-    match its order is flagged for staff and counted as mismatched, never settled."""
+    match its order is flagged for staff and counted as mismatched, never settled.
+    Orders flagged so are left to staff from then on."""
     counts = {"paid": 0, "failed": 0, "unchanged": 0, "mismatched": 0, "errors": 0}
+    flagged = select(OrderEvent.id).where(
+        OrderEvent.order_id == Order.id, OrderEvent.kind == PAYMENT_MISMATCH
+    )
     waiting = db.session.execute(
         select(Order.id, Order.payment_id)
         .where(
             Order.status == OrderStatus.PENDING,
             Order.payment_id.is_not(None),
             Order.payment_provider == provider.name,
+            ~flagged.exists(),
         )
         .order_by(Order.id)
         .limit(limit)
