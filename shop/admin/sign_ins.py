@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from shop.admin.models import StaffSignIn, StaffUser
 from shop.extensions import db
@@ -75,7 +76,11 @@ def find(token: str, now: datetime | None = None) -> StaffUser | SignInEnded | N
     (None: the token names no sign-in at all)."""
     if not token or len(token) > 128:
         return None
-    sign_in = db.session.scalar(select(StaffSignIn).where(StaffSignIn.token_hash == _hash(token)))
+    sign_in = db.session.scalar(
+        select(StaffSignIn)
+        .options(joinedload(StaffSignIn.staff))  # one query per back-office request
+        .where(StaffSignIn.token_hash == _hash(token))
+    )
     if sign_in is None:
         return None
     if sign_in.ended_at is not None or not sign_in.staff.is_active:

@@ -8,8 +8,6 @@ Create Date: 2026-12-02 05:53:48.153011
 from alembic import op
 import sqlalchemy as sa
 
-import shop.types
-
 
 # revision identifiers, used by Alembic.
 revision = '004c4b8d016c'
