@@ -21,7 +21,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, logout_user
 
 from shop.admin.auth import ended_sign_in
-from shop.admin.models import Role
+from shop.admin.models import Role, StaffUser
 from shop.admin.sign_ins import SignInEnded
 
 F = TypeVar("F", bound=Callable)
@@ -55,6 +55,12 @@ NAVIGATION = (
     ("Staff", "admin.staff_list", Area.STAFF),
     ("Audit log", "admin.audit_log", Area.AUDIT),
 )
+
+
+def signed_in_staff() -> StaffUser:
+    """The staff member behind this request, as the model (services take it as the
+    actor; `current_user` is only a proxy to it)."""
+    return current_user._get_current_object()
 
 
 def allowed(role: str, roles: tuple[str, ...] | None) -> bool:

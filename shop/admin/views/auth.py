@@ -18,6 +18,7 @@ from shop.admin.access import (
     forget_ended_sign_in,
     home_endpoint_for,
     safe_next,
+    signed_in_staff,
     staff_required,
 )
 from shop.admin.forms import LoginForm, OwnPasswordForm
@@ -127,7 +128,7 @@ def too_many_attempts(error):
 @bp.post("/logout")
 @staff_required(any_role=True)
 def logout():
-    service.end_sign_in(current_user._get_current_object())
+    service.end_sign_in(signed_in_staff())
     logout_user()
     _fresh_session()
     flash("You are signed out.", "success")
@@ -143,7 +144,7 @@ def index():
 @bp.post("/logout-everywhere")
 @staff_required(any_role=True)
 def logout_everywhere():
-    ended = service.sign_out_everywhere(current_user._get_current_object())
+    ended = service.sign_out_everywhere(signed_in_staff())
     logout_user()
     _fresh_session()
     flash(f"You are signed out of every browser ({ended} in all).", "success")
@@ -153,7 +154,7 @@ def logout_everywhere():
 @bp.route("/account", methods=["GET", "POST"])
 @staff_required(any_role=True)
 def account():
-    staff = current_user._get_current_object()
+    staff = signed_in_staff()
     form = OwnPasswordForm()
     if form.validate_on_submit():
         try:

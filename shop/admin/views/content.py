@@ -9,21 +9,16 @@ fetched as the editor types.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from content.models import Article, ArticleKind, ArticleStatus
 from shop.admin import content_service
-from shop.admin.access import Area, staff_required
+from shop.admin.access import Area, signed_in_staff, staff_required
 from shop.admin.errors import AdminActionError, StaleEditError
 from shop.admin.forms import ArticleForm, ScheduleForm, VersionTokenForm, options
 from shop.admin.views.blueprint import apply_errors, bp
 from shop.timeutil import utcnow
 
 editor_staff = staff_required(*Area.CONTENT)
-
-
-def _staff():
-    return current_user._get_current_object()
 
 
 def _article_or_404(article_id: int) -> Article:
@@ -118,7 +113,7 @@ def article_new():
         return _editor(form, None, preview=content_service.preview(form.body.data or ""))
     if form.validate_on_submit():
         try:
-            article = content_service.create_article(_data(form), _staff())
+            article = content_service.create_article(_data(form), signed_in_staff())
         except AdminActionError as error:
             apply_errors(form, error)
         else:
@@ -146,7 +141,9 @@ def article_edit(article_id: int):
     stale = None
     if form.validate_on_submit():
         try:
-            content_service.update_article(article.id, form.token.data, _data(form), _staff())
+            content_service.update_article(
+                article.id, form.token.data, _data(form), signed_in_staff()
+            )
         except StaleEditError as error:
             apply_errors(form, error)
             article = _article_or_404(article_id)
@@ -194,7 +191,7 @@ def article_publish(article_id: int):
         abort(400)
 
     def change(article):
-        content_service.publish(article.id, form.token.data, _staff(), utcnow())
+        content_service.publish(article.id, form.token.data, signed_in_staff(), utcnow())
         flash(f"Published “{article.title}”.", "success")
 
     return _status_change(article_id, change)
@@ -211,7 +208,7 @@ def article_schedule(article_id: int):
 
     def change(article):
         when = form.published_at.data
-        content_service.publish(article.id, form.token.data, _staff(), utcnow(), when=when)
+        content_service.publish(article.id, form.token.data, signed_in_staff(), utcnow(), when=when)
         flash(f"Scheduled “{article.title}” for {when:%Y-%m-%d %H:%M} UTC.", "success")
 
     return _status_change(article_id, change)
@@ -225,7 +222,7 @@ def article_unpublish(article_id: int):
         abort(400)
 
     def change(article):
-        content_service.unpublish(article.id, form.token.data, _staff())
+        content_service.unpublish(article.id, form.token.data, signed_in_staff())
         flash(f"“{article.title}” is a draft again; shoppers no longer see it.", "success")
 
     return _status_change(article_id, change)
@@ -248,7 +245,7 @@ def _moderate(review_id: int, approve: bool):
     if not VersionTokenForm().validate_on_submit():
         abort(400)
     try:
-        review = content_service.moderate(review_id, approve, _staff())
+        review = content_service.moderate(review_id, approve, signed_in_staff())
     except AdminActionError as error:
         flash(error.message, "error")
     else:

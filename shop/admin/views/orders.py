@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from shop.admin import order_service
-from shop.admin.access import Area, staff_required
+from shop.admin.access import Area, signed_in_staff, staff_required
 from shop.admin.errors import AdminActionError
 from shop.admin.forms import (
     ActionForm,
@@ -25,10 +24,6 @@ from shop.payments.registry import get_provider
 from shop.templating import store_money_formatter
 
 fulfilment_staff = staff_required(*Area.ORDERS)
-
-
-def _staff():
-    return current_user._get_current_object()
 
 
 def _article_choices() -> list[tuple[str, str]]:
@@ -103,7 +98,7 @@ def order_fulfil(number: int):
     order = _order_or_404(number)
     if ActionForm().validate_on_submit():
         try:
-            order_service.fulfil(order.number, _staff())
+            order_service.fulfil(order.number, signed_in_staff())
         except AdminActionError as error:
             flash(error.message, "error")
         else:
@@ -120,7 +115,7 @@ def order_ship(number: int):
         try:
             order_service.ship(
                 order.number,
-                _staff(),
+                signed_in_staff(),
                 form.carrier.data,
                 form.tracking_number.data,
                 external_order_url,
@@ -142,7 +137,7 @@ def order_refund(number: int):
         try:
             record = order_service.refund(
                 order.number,
-                _staff(),
+                signed_in_staff(),
                 form.amount.data,
                 get_provider(),
                 gift_returned=bool(form.gift_returned.data),
@@ -166,7 +161,7 @@ def order_cancel(number: int):
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            order_service.cancel(order.number, _staff(), form.reason.data or "")
+            order_service.cancel(order.number, signed_in_staff(), form.reason.data or "")
         except AdminActionError as error:
             apply_errors(form, error)
         else:

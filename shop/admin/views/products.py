@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from shop.admin import catalog_service as catalog
-from shop.admin.access import Area, staff_required
+from shop.admin.access import Area, signed_in_staff, staff_required
 from shop.admin.errors import AdminActionError, StaleEditError
 from shop.admin.forms import (
     ActionForm,
@@ -24,10 +23,6 @@ from shop.catalog.models import Product, ProductType, Variant
 from shop.input_rules import parse_whole_number
 
 catalog_staff = staff_required(*Area.CATALOG)
-
-
-def _staff():
-    return current_user._get_current_object()
 
 
 def _product_or_404(product_id: int) -> Product:
@@ -126,7 +121,7 @@ def product_new():
                 _product_data(form),
                 _variant_data(form, prefix="variant_"),
                 form.stock.data,
-                _staff(),
+                signed_in_staff(),
             )
         except AdminActionError as error:
             apply_errors(form, error)
@@ -145,7 +140,9 @@ def product_edit(product_id: int):
     stale = None
     if form.validate_on_submit():
         try:
-            catalog.update_product(product.id, form.version.data, _product_data(form), _staff())
+            catalog.update_product(
+                product.id, form.version.data, _product_data(form), signed_in_staff()
+            )
         except StaleEditError as error:
             apply_errors(form, error)
             stale = _stale(form, error)
@@ -205,7 +202,11 @@ def variant_new(product_id: int):
     if form.validate_on_submit():
         try:
             catalog.add_variant(
-                product.id, form.version.data, _variant_data(form), form.stock.data, _staff()
+                product.id,
+                form.version.data,
+                _variant_data(form),
+                form.stock.data,
+                signed_in_staff(),
             )
         except StaleEditError as error:
             apply_errors(form, error)
@@ -232,7 +233,9 @@ def variant_edit(variant_id: int):
     stale = None
     if form.validate_on_submit():
         try:
-            catalog.update_variant(variant.id, form.version.data, _variant_data(form), _staff())
+            catalog.update_variant(
+                variant.id, form.version.data, _variant_data(form), signed_in_staff()
+            )
         except StaleEditError as error:
             apply_errors(form, error)
             form.version.data = error.version
@@ -287,7 +290,11 @@ def component_add(variant_id: int):
     if form.validate_on_submit():
         try:
             catalog.add_component(
-                variant.id, form.version.data, form.component.data, form.quantity.data, _staff()
+                variant.id,
+                form.version.data,
+                form.component.data,
+                form.quantity.data,
+                signed_in_staff(),
             )
         except StaleEditError as error:
             flash(error.message, "error")
@@ -307,7 +314,7 @@ def component_remove(component_id: int):
     variant_id = request.args.get("variant", type=parse_whole_number)
     if form.validate_on_submit():
         try:
-            catalog.remove_component(component_id, form.version.data, _staff())
+            catalog.remove_component(component_id, form.version.data, signed_in_staff())
         except AdminActionError as error:
             flash(error.message, "error")
         else:
@@ -337,7 +344,7 @@ def image_add(product_id: int):
                 form.image.data.read(config["UPLOAD_MAX_BYTES"] + 1),
                 form.alt.data,
                 form.variant.data,
-                _staff(),
+                signed_in_staff(),
                 upload_folder(),
                 catalog.ImageLimits(
                     max_bytes=config["UPLOAD_MAX_BYTES"],
@@ -362,7 +369,7 @@ def image_remove(image_id: int):
     product_id = request.args.get("product", type=parse_whole_number)
     if form.validate_on_submit():
         try:
-            catalog.remove_image(image_id, form.version.data, _staff(), upload_folder())
+            catalog.remove_image(image_id, form.version.data, signed_in_staff(), upload_folder())
         except AdminActionError as error:
             flash(error.message, "error")
         else:
@@ -387,7 +394,7 @@ def stock_adjust(variant_id: int):
         note = (form.note.data or "").strip()
         reason = f"{label}: {note}" if note and form.reason.data != "other" else note or label
         try:
-            catalog.adjust_stock(variant.id, form.delta.data, reason, _staff())
+            catalog.adjust_stock(variant.id, form.delta.data, reason, signed_in_staff())
         except AdminActionError as error:
             apply_errors(form, error)
         else:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from shop.admin import promotion_service as promotions_admin
 from shop.admin import simulator
-from shop.admin.access import Area, staff_required
+from shop.admin.access import Area, signed_in_staff, staff_required
 from shop.admin.errors import AdminActionError, StaleEditError
 from shop.admin.forms import ActionForm, PromotionForm, SimulationForm, options, split_skus
 from shop.admin.views.blueprint import apply_errors, bp
@@ -15,10 +14,6 @@ from shop.promotions.models import Promotion, PromotionStatus
 from shop.templating import store_money_formatter
 
 promotion_staff = staff_required(*Area.PROMOTIONS)
-
-
-def _staff():
-    return current_user._get_current_object()
 
 
 def _promotion_or_404(promotion_id: int) -> Promotion:
@@ -126,7 +121,7 @@ def promotion_new():
             if form.simulate.data:
                 simulation = _run_simulation(promotions_admin.build_draft(data), form)
             else:
-                promotion = promotions_admin.create_promotion(data, _staff())
+                promotion = promotions_admin.create_promotion(data, signed_in_staff())
                 flash(
                     f"Saved “{promotion.name}” as a draft. Simulate it, then publish it.",
                     "success",
@@ -153,7 +148,9 @@ def promotion_edit(promotion_id: int):
             if form.simulate.data:
                 simulation = _run_simulation(promotions_admin.build_draft(data, promotion), form)
             else:
-                promotions_admin.update_promotion(promotion.id, form.version.data, data, _staff())
+                promotions_admin.update_promotion(
+                    promotion.id, form.version.data, data, signed_in_staff()
+                )
                 flash(f"Saved “{promotion.name}”, now version {promotion.version}.", "success")
                 return redirect(url_for("admin.promotion_edit", promotion_id=promotion.id))
         except StaleEditError as error:
@@ -208,7 +205,9 @@ def _status_change(promotion_id: int, action: str):
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            promotions_admin.change_status(promotion.id, form.version.data, action, _staff())
+            promotions_admin.change_status(
+                promotion.id, form.version.data, action, signed_in_staff()
+            )
         except AdminActionError as error:
             flash(error.message, "error")
         else:

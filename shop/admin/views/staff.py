@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_login import current_user
 
 from shop.admin import service
-from shop.admin.access import Area, staff_required
+from shop.admin.access import Area, signed_in_staff, staff_required
 from shop.admin.forms import PasswordForm, StaffCreateForm, StaffEditForm
 from shop.admin.views.blueprint import bp
 
@@ -29,7 +28,7 @@ def staff_new():
                 form.email.data,
                 form.role.data,
                 form.password.data,
-                created_by=current_user._get_current_object(),
+                created_by=signed_in_staff(),
             )
         except service.StaffAccountError as error:
             message = str(error)
@@ -56,7 +55,7 @@ def staff_edit(staff_id: int):
                 account.id,
                 form.role.data,
                 bool(form.is_active.data),
-                current_user._get_current_object(),
+                signed_in_staff(),
             )
         except service.StaffAccountError as error:
             message = str(error)
@@ -78,9 +77,7 @@ def staff_password(staff_id: int):
     password_form = PasswordForm()
     if password_form.validate_on_submit():
         try:
-            service.set_password(
-                account.id, password_form.password.data, current_user._get_current_object()
-            )
+            service.set_password(account.id, password_form.password.data, signed_in_staff())
         except service.StaffAccountError as error:
             password_form.password.errors = [str(error)]
         else:
