@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
@@ -84,35 +85,13 @@ def _newest_first(query):
 # --------------------------------------------------------------------------- listings
 
 
-@dataclass(frozen=True)
-class ArticlePage:
-    """One page of the article listing."""
-
-    articles: Sequence[Article]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def list_articles(
     now: datetime,
     kind: str | None = None,
     tag: str | None = None,
     page: int = 1,
     per_page: int = ARTICLES_PER_PAGE,
-) -> ArticlePage:
+) -> Pagination:
     """Visible articles, newest first, optionally of one kind and/or with one tag."""
     conditions = [visible_clause(now)]
     if kind:
@@ -121,19 +100,16 @@ def list_articles(
         conditions.append(
             Article.id.in_(select(ArticleTag.article_id).where(ArticleTag.name == tag))
         )
-    total = db.session.scalar(select(func.count()).select_from(Article).where(*conditions)) or 0
-    page = max(page, 1)
-    articles = db.session.scalars(
-        _newest_first(select(Article).where(*conditions))
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .options(*_with_details())
-    ).all()
-    return ArticlePage(articles, page, per_page, int(total))
+    return db.paginate(
+        _newest_first(select(Article).where(*conditions)).options(*_with_details()),
+        page=max(page, 1),
+        per_page=per_page,
+        error_out=False,
+    )
 
 
 def latest_articles(now: datetime, limit: int = 3) -> Sequence[Article]:
-    return list_articles(now, per_page=limit).articles
+    return list_articles(now, per_page=limit).items
 
 
 def tag_counts(now: datetime) -> list[tuple[str, int]]:

@@ -70,7 +70,7 @@ def index():
         abort(404)
     now = utcnow()
     listing = service.list_articles(now, kind=kind, tag=tag, page=page)
-    if page > listing.pages:
+    if page > max(listing.pages, 1):  # an empty listing still has its first page
         abort(404, description="That page of articles does not exist.")
     crumbs = [("Home", url_for("catalog.home")), ("Guides & reviews", url_for("content.index"))]
     canonical_args = {k: v for k, v in (("kind", kind), ("tag", tag)) if v}

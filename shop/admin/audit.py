@@ -13,10 +13,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
 from shop.admin.models import AuditEntry, StaffUser
-from shop.admin.pagination import Page, paginate
+from shop.admin.pagination import paginate
 from shop.extensions import db
 from shop.timeutil import utcnow
 
@@ -97,7 +98,7 @@ class AuditFilters:
     until: date | None = None  # inclusive
 
 
-def list_entries(filters: AuditFilters, page: int = 1, per_page: int = 50) -> Page[AuditEntry]:
+def list_entries(filters: AuditFilters, page: int = 1, per_page: int = 50) -> Pagination:
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if filters.staff_id:
         query = query.where(AuditEntry.staff_id == filters.staff_id)

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from shop.admin import audit
 from shop.admin.errors import AdminActionError
 from shop.admin.models import StaffUser
-from shop.admin.pagination import Page, paginate
+from shop.admin.pagination import paginate
 from shop.extensions import db
 from shop.orders import emails
 from shop.orders import service as orders
@@ -59,7 +60,7 @@ def _day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def search_orders(filters: OrderFilters, page: int = 1, per_page: int = 50) -> Page[Order]:
+def search_orders(filters: OrderFilters, page: int = 1, per_page: int = 50) -> Pagination:
     query = (
         select(Order)
         .where(Order.number.is_not(None))

@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Generic, TypeVar
-
-from sqlalchemy import Select, func, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
 
 from shop.extensions import db
 
-T = TypeVar("T")
 
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    number: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max((self.total + self.per_page - 1) // self.per_page, 1)
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-
-def paginate(query: Select, number: int, per_page: int) -> Page:
-    """Run `query` for one page; `number` is clamped into range."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max((total + per_page - 1) // per_page, 1)
-    number = min(max(number, 1), pages)
-    items = list(db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)))
-    return Page(items, number, per_page, total or 0)
+def paginate(query: Select, number: int, per_page: int) -> Pagination:
+    """Flask-SQLAlchemy's page of `query`, except that a page past the end shows the
+    last one: the list may have shrunk while staff were paging through it."""
+    page = db.paginate(query, page=number, per_page=per_page, error_out=False)
+    if page.pages and page.page > page.pages:
+        page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
+    return page

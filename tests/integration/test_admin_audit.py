@@ -132,3 +132,22 @@ def test_only_the_owner_reads_the_log(app, demo_store):
     for role in (Role.MERCHANDISER, Role.EDITOR, Role.FULFILMENT):
         staff = StaffClient(app.test_client(), make_staff(role))
         assert staff.get("/admin/audit").status_code == 403
+
+
+def test_the_log_is_paged_and_a_page_past_the_end_shows_the_last(app, owner):
+    staff = owner.staff
+    for number in range(55):
+        audit.record(staff, "test.entry", "test", number, f"Entry {number}")
+    db.session.commit()
+
+    first = owner.html("/admin/audit")
+    assert "Page 1 of 2 (55 in all)" in first
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    assert first.count("Entry ") == 50
+
+    second = owner.html("/admin/audit?page=2")
+    assert "Page 2 of 2 (55 in all)" in second and second.count("Entry ") == 5
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+
+    assert "Page 2 of 2" in owner.html("/admin/audit?page=9")
+    assert "Page 1 of 2" in owner.html("/admin/audit?page=0")

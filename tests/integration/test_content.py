@@ -393,10 +393,10 @@ def test_a_scheduled_post_appears_at_its_publish_time(client, demo_store):
 
     just_before = publish_at - timedelta(seconds=1)
     assert service.find_article(ArticleKind.GUIDE, "a-test-guide", just_before) is None
-    assert "a-test-guide" not in [a.slug for a in service.list_articles(just_before).articles]
+    assert "a-test-guide" not in [a.slug for a in service.list_articles(just_before).items]
     found = service.find_article(ArticleKind.GUIDE, "a-test-guide", publish_at)
     assert found is not None and not found.moved
-    assert service.list_articles(publish_at).articles[0].slug == "a-test-guide"
+    assert service.list_articles(publish_at).items[0].slug == "a-test-guide"
     # The newest live post is followed by the scheduled one only once it is live.
     how_to = article(HOW_TO)
     assert service.previous_and_next(how_to, just_before)[1] is None
