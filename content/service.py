@@ -32,8 +32,6 @@ from shop.catalog.models import BundleComponent, Product, Variant
 from shop.catalog.reviews import RatingSummary, rating_summaries
 from shop.catalog.service import active_variants, available_quantity
 from shop.extensions import db
-from shop.orders.models import Order, OrderLine
-from shop.orders.states import PAID_STATES
 from shop.promotions.engine import price_cart
 from shop.promotions.loader import load_rules
 from shop.promotions.rules import CartLineInput, ShopperContext
@@ -63,14 +61,6 @@ def visible_clause(now: datetime):
         Article.status.in_((ArticleStatus.SCHEDULED, ArticleStatus.PUBLISHED)),
         Article.published_at.is_not(None),
         Article.published_at <= now,
-    )
-
-
-def is_visible(article: Article, now: datetime) -> bool:
-    return (
-        article.status in (ArticleStatus.SCHEDULED, ArticleStatus.PUBLISHED)
-        and article.published_at is not None
-        and article.published_at <= now
     )
 
 
@@ -329,39 +319,6 @@ def is_live_article_id(article_id: int, now: datetime) -> bool:
         )
         is not None
     )
-
-
-@dataclass(frozen=True)
-class ArticleSales:
-    """What orders credited to one article bought (paid orders, gifts left out)."""
-
-    article_id: int
-    title: str
-    orders: int
-    units: int
-    revenue: int  # minor units, after promotions
-
-
-def article_sales() -> list[ArticleSales]:
-    """For staff: which articles sell, best first."""
-    rows = db.session.execute(
-        select(
-            Article.id,
-            Article.title,
-            func.count(func.distinct(Order.id)),
-            func.sum(OrderLine.quantity),
-            func.sum(OrderLine.final_line_price),
-        )
-        .join(OrderLine, OrderLine.source_article_id == Article.id)
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(Order.status.in_(PAID_STATES), OrderLine.is_gift.is_(False))
-        .group_by(Article.id, Article.title)
-        .order_by(func.sum(OrderLine.final_line_price).desc(), Article.id)
-    ).all()
-    return [
-        ArticleSales(aid, title, int(orders), int(units or 0), int(revenue or 0))
-        for aid, title, orders, units, revenue in rows
-    ]
 
 
 # --------------------------------------------------------------------------- saving

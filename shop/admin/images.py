@@ -33,10 +33,6 @@ class ImageInfo:
     width: int
     height: int
 
-    @property
-    def mime_type(self) -> str:
-        return MIME_TYPES[self.extension]
-
 
 NOT_AN_IMAGE = "This file is not a PNG, JPEG or WebP picture."
 

@@ -2,9 +2,8 @@
 
 An order counts once its payment is in (the states in PAID_STATES), on the day it was
 paid. Revenue is what was paid less what was refunded. Gift cost is the reference value
-of the free gifts given with those orders. Top articles need the content feature to
-record which article a line came from (`OrderLine.source_article_id`); without it that
-part is left out.
+of the free gifts given with those orders. Top articles are the articles order lines
+came from (`OrderLine.source_article_id`).
 """
 
 from __future__ import annotations
@@ -73,7 +72,7 @@ class Dashboard:
     month: WindowStats
     days: tuple[DayPoint, ...]
     promotions: tuple[PromotionUse, ...]
-    articles: tuple[ArticleRevenue, ...] | None  # None: not recorded by the store yet
+    articles: tuple[ArticleRevenue, ...]
     low_stock: tuple[LowStock, ...]
     low_stock_threshold: int
 
@@ -120,14 +119,10 @@ def _promotion_use(since: datetime, until: datetime) -> tuple[PromotionUse, ...]
 
 
 def _top_articles(since: datetime, until: datetime, limit: int = 5):
-    """Revenue of the lines each article sent, when the store records it."""
-    column = getattr(OrderLine, "source_article_id", None)
-    if column is None:
-        return None
-    try:
-        from content.models import Article
-    except ImportError:
-        return None
+    """Revenue of the lines each article sent (the line records the article)."""
+    from content.models import Article
+
+    column = OrderLine.source_article_id
     rows = db.session.execute(
         select(
             column,

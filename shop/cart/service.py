@@ -22,7 +22,7 @@ from shop.catalog.service import stock_movements
 from shop.catalog.snapshot import VariantSnapshot, shelf_stock, variant_snapshots
 from shop.direct_sql import DirectStatement
 from shop.extensions import db
-from shop.promotions.engine import CodeResult, CodeStatus, PricedCart, price_cart
+from shop.promotions.engine import GIFT_KEY_PREFIX, CodeResult, CodeStatus, PricedCart, price_cart
 from shop.promotions.loader import PromotionUsageCounts, load_rules
 from shop.promotions.rules import CartLineInput, ShopperContext, normalize_code
 from shop.timeutil import utcnow
@@ -255,7 +255,7 @@ def add_item(
 
 def change_item(cart: ShopperCart, line_key: str, quantity: int) -> None:
     """Set a line's quantity; 0 removes it. Gift lines belong to the store."""
-    if line_key.startswith("gift-"):
+    if line_key.startswith(GIFT_KEY_PREFIX):
         raise QuantityError(
             "The free gift is added by the store and cannot be changed; you can decline it."
         )

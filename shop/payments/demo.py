@@ -54,6 +54,3 @@ class DemoProvider:
 
     def refund(self, payment_id: str, amount: int, idempotency_key: str) -> str:
         return f"demo_re_{idempotency_key}"
-
-    def cancel_payment(self, payment_id: str) -> PaymentState:
-        return PaymentState(payment_id=payment_id, status="canceled", amount=None, currency="")

@@ -105,13 +105,6 @@ class StripeProvider:
             raise PaymentProviderError(_describe(error)) from error
         return refund.id
 
-    def cancel_payment(self, payment_id: str) -> PaymentState:
-        try:
-            intent = self._client.v1.payment_intents.cancel(payment_id)
-        except stripe.StripeError as error:
-            raise PaymentProviderError(_describe(error)) from error
-        return _state_of(intent)
-
     def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
         """Verify the signature and its age, then read the event.
 
