@@ -9,6 +9,7 @@ flipping its status.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -28,19 +29,15 @@ from shop.timeutil import utcnow
 from shop.types import UTCDateTime
 
 
-class ArticleKind:
+class ArticleKind(StrEnum):
     GUIDE = "guide"  # served at /guides/<slug>
     REVIEW = "review"  # served at /reviews/<slug>, with a verdict and a score
 
-    ALL = (GUIDE, REVIEW)
 
-
-class ArticleStatus:
+class ArticleStatus(StrEnum):
     DRAFT = "draft"  # never shown to shoppers
     SCHEDULED = "scheduled"  # shown from `published_at` on
     PUBLISHED = "published"  # shown (from `published_at`, which is normally past)
-
-    ALL = (DRAFT, SCHEDULED, PUBLISHED)
 
 
 MAX_SCORE = 10

@@ -343,9 +343,9 @@ def _check_text(problems: list[str], label: str, value: str, maximum: int, requi
 def validation_problems(article: Article, tags: Sequence[str] = ()) -> list[str]:
     """Everything wrong with an article before it is saved; empty when it can be."""
     problems: list[str] = []
-    if article.kind not in ArticleKind.ALL:
+    if article.kind not in tuple(ArticleKind):
         problems.append("Kind must be guide or review.")
-    if article.status not in ArticleStatus.ALL:
+    if article.status not in tuple(ArticleStatus):
         problems.append("Status must be draft, scheduled or published.")
     _check_text(problems, "Title", article.title, 200)
     _check_text(problems, "Author", article.author, 160)

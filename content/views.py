@@ -60,7 +60,7 @@ def crumbs_for(article: Article) -> list[tuple[str, str]]:
 @bp.get("/articles")
 def index():
     kind = request.args.get("kind") or None
-    if kind is not None and kind not in ArticleKind.ALL:
+    if kind is not None and kind not in tuple(ArticleKind):
         abort(404, description="There is no such kind of article.")
     tag = (request.args.get("tag") or "").strip().lower()[:MAX_TAG_LENGTH] or None
     if tag is not None and not service.TAG_PATTERN.match(tag):

@@ -121,7 +121,7 @@ def search_products(filters: ProductFilters, low_stock_threshold: int) -> Sequen
                 exists().where(Variant.product_id == Product.id, Variant.sku.ilike(pattern)),
             )
         )
-    if filters.product_type in ProductType.ALL:
+    if filters.product_type in tuple(ProductType):
         query = query.where(Product.product_type == filters.product_type)
     if filters.status == "active":
         query = query.where(Product.is_active.is_(True))
@@ -201,7 +201,7 @@ def _validate_product(data: ProductData, product: Product | None) -> None:
     errors: dict[str, str] = {}
     if not data.title.strip():
         errors["title"] = "Enter a title."
-    if data.product_type not in ProductType.ALL:
+    if data.product_type not in tuple(ProductType):
         errors["product_type"] = "Choose a product type."
     taken = db.session.scalar(
         select(Product.id).where(

@@ -73,9 +73,9 @@ class ArticleData:
 
 def list_articles(status: str = "", kind: str = "", query: str = "") -> Sequence[Article]:
     statement = select(Article).order_by(Article.updated_at.desc(), Article.id.desc())
-    if status in ArticleStatus.ALL:
+    if status in tuple(ArticleStatus):
         statement = statement.where(Article.status == status)
-    if kind in ArticleKind.ALL:
+    if kind in tuple(ArticleKind):
         statement = statement.where(Article.kind == kind)
     text = query.strip().lower()
     if text:

@@ -547,7 +547,7 @@ class SimulationForm(SimulationFields):
 # --------------------------------------------------------------------- orders
 
 ORDER_STATUS_CHOICES = [("", "Any state")] + [
-    (status, status.replace("_", " ").capitalize()) for status in OrderStatus.ALL
+    (status, status.replace("_", " ").capitalize()) for status in OrderStatus
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, event
@@ -14,13 +15,11 @@ from shop.timeutil import utcnow
 from shop.types import UTCDateTime
 
 
-class Role:
+class Role(StrEnum):
     OWNER = "owner"  # everything, including staff accounts
     MERCHANDISER = "merchandiser"  # products, stock, promotions
     EDITOR = "editor"  # articles, shopper reviews
     FULFILMENT = "fulfilment"  # orders, shipping, refunds
-
-    ALL = (OWNER, MERCHANDISER, EDITOR, FULFILMENT)
 
 
 MIN_PASSWORD_LENGTH = 12

@@ -67,7 +67,7 @@ def search_orders(filters: OrderFilters, page: int = 1, per_page: int = 50) -> P
         .options(selectinload(Order.lines))
         .order_by(Order.created_at.desc(), Order.id.desc())
     )
-    if filters.status in OrderStatus.ALL:
+    if filters.status in tuple(OrderStatus):
         query = query.where(Order.status == filters.status)
     if filters.since:
         query = query.where(Order.created_at >= _day_start(filters.since))

@@ -91,7 +91,7 @@ class PromotionData:
 
 def list_promotions(status: str | None = None) -> Sequence[Promotion]:
     query = select(Promotion).order_by(Promotion.priority.desc(), Promotion.id)
-    if status in PromotionStatus.ALL:
+    if status in tuple(PromotionStatus):
         query = query.where(Promotion.status == status)
     return db.session.scalars(query).all()
 
@@ -221,7 +221,7 @@ def validate(data: PromotionData, promotion_id: int | None = None) -> dict:
         errors["name"] = "Enter a name."
     if not data.label.strip():
         errors["label"] = "Enter the label shoppers see."
-    if data.reward_type not in RewardType.ALL:
+    if data.reward_type not in tuple(RewardType):
         errors["reward_type"] = "Choose a reward."
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
         errors["ends_at"] = "The promotion must end after it starts."

@@ -41,8 +41,8 @@ def create_staff(
     nobody.
     """
     address = normalise_email(email)
-    if role not in Role.ALL:
-        raise StaffAccountError(f"unknown role {role!r}; choose one of {', '.join(Role.ALL)}")
+    if role not in tuple(Role):
+        raise StaffAccountError(f"unknown role {role!r}; choose one of {', '.join(Role)}")
     _check_password_strength(password)
     if db.session.scalar(select(StaffUser.id).where(StaffUser.email == address)) is not None:
         raise StaffAccountError(f"a staff account for {address} already exists")
@@ -132,7 +132,7 @@ def update_staff(staff_id: int, role: str, is_active: bool, actor: StaffUser) ->
     staff = get_staff(staff_id)
     if staff is None:
         raise StaffAccountError("this staff account no longer exists")
-    if role not in Role.ALL:
+    if role not in tuple(Role):
         raise StaffAccountError(f"unknown role {role!r}")
     if staff.id == actor.id and (role != staff.role or not is_active):
         raise StaffAccountError("you cannot change your own role or switch off your own account")

@@ -9,6 +9,7 @@ parts allow, and selling one takes stock from each part.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,7 +19,7 @@ from shop.timeutil import utcnow
 from shop.types import UTCDateTime
 
 
-class ProductType:
+class ProductType(StrEnum):
     """The kinds of product the store sells; stored as plain strings."""
 
     DEVICE = "device"
@@ -26,8 +27,6 @@ class ProductType:
     ACCESSORY = "accessory"
     BUNDLE = "bundle"
     GIFT = "gift"  # given by a promotion, never sold on its own
-
-    ALL = (DEVICE, SKINCARE, ACCESSORY, BUNDLE, GIFT)
 
 
 class Product(db.Model):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,7 +24,7 @@ def new_public_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class PaymentStatus:
+class PaymentStatus(StrEnum):
     UNPAID = "unpaid"  # no attempt yet, or a retry is possible
     PROCESSING = "processing"  # the provider is working on it
     FAILED = "failed"  # the last attempt was declined; the order stays payable
@@ -31,7 +32,7 @@ class PaymentStatus:
     SUCCEEDED = "succeeded"
 
 
-class StockState:
+class StockState(StrEnum):
     RESERVED = "reserved"  # taken off the shelf for a pending order
     SOLD = "sold"  # the order was paid
     RELEASED = "released"  # given back (expired, cancelled)

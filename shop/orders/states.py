@@ -8,8 +8,10 @@ Refunds move a paid, fulfilled or shipped order to partially_refunded or refunde
 
 from __future__ import annotations
 
+from enum import StrEnum
 
-class OrderStatus:
+
+class OrderStatus(StrEnum):
     PENDING = "pending"
     PAID = "paid"
     FULFILLED = "fulfilled"
@@ -17,8 +19,6 @@ class OrderStatus:
     CANCELLED = "cancelled"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
-
-    ALL = (PENDING, PAID, FULFILLED, SHIPPED, CANCELLED, PARTIALLY_REFUNDED, REFUNDED)
 
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {

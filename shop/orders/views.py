@@ -16,7 +16,7 @@ from flask import (
 from shop.checkout.forms import DemoPaymentForm
 from shop.orders import links
 from shop.orders import service as orders
-from shop.orders.models import Order
+from shop.orders.models import Order, PaymentStatus
 from shop.orders.states import PAID_STATES, OrderStatus
 from shop.payments.registry import get_provider
 from shop.payments.requests import payment_request_for
@@ -42,7 +42,7 @@ def _payment_state(order: Order) -> str:
         return "paid"
     if order.status == OrderStatus.CANCELLED:
         return "cancelled"
-    if order.payment_status == "failed":
+    if order.payment_status == PaymentStatus.FAILED:
         return "failed"
     if order.payment_status == "error":
         return "error"
@@ -86,7 +86,7 @@ def pay_page(token: str):
         if declined is None:
             flash("Thank you! Your payment went through.", "success")
             return redirect(url_for("orders.order_page", token=token))
-    status = 422 if form.errors or order.payment_status == "failed" else 200
+    status = 422 if form.errors or order.payment_status == PaymentStatus.FAILED else 200
     return render_template(
         "orders/pay.html",
         order=order,

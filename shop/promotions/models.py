@@ -8,6 +8,7 @@ bumps `version`, so an order can say which settings it was priced under.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,21 +18,17 @@ from shop.timeutil import utcnow
 from shop.types import UTCDateTime
 
 
-class RewardType:
+class RewardType(StrEnum):
     GIFT = "gift"
     PERCENT_OFF = "percent_off"
     AMOUNT_OFF = "amount_off"
     FREE_SHIPPING = "free_shipping"
 
-    ALL = (GIFT, PERCENT_OFF, AMOUNT_OFF, FREE_SHIPPING)
 
-
-class PromotionStatus:
+class PromotionStatus(StrEnum):
     DRAFT = "draft"  # being prepared or simulated; never applied to carts
     ACTIVE = "active"  # applies while its date window (if any) is open
     PAUSED = "paused"  # switched off by staff without losing its settings
-
-    ALL = (DRAFT, ACTIVE, PAUSED)
 
 
 class Promotion(db.Model):

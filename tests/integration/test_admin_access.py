@@ -313,7 +313,7 @@ def _url(rule) -> str:
 def test_every_back_office_route_is_protected_for_every_role(app, client, db_session):
     rules = list(_admin_rules(app))
     assert len(rules) > 30  # the walk really walks the back office
-    accounts = {role: make_staff(role) for role in Role.ALL}
+    accounts = {role: make_staff(role) for role in Role}
     clients = {role: StaffClient(app.test_client(), staff) for role, staff in accounts.items()}
     visitor = StaffClient(client)
     tokens = {role: staff.token for role, staff in clients.items()}

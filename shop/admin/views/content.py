@@ -97,8 +97,8 @@ def articles():
         status=status,
         kind=kind,
         query=query,
-        statuses=ArticleStatus.ALL,
-        kinds=ArticleKind.ALL,
+        statuses=tuple(ArticleStatus),
+        kinds=tuple(ArticleKind),
         now=utcnow(),
     )
 

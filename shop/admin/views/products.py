@@ -103,7 +103,7 @@ def products():
         "admin/products/list.html",
         products=catalog.search_products(filters, threshold),
         filters=filters,
-        product_types=ProductType.ALL,
+        product_types=tuple(ProductType),
         low_stock_threshold=threshold,
     )
 

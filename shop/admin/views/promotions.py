@@ -102,7 +102,7 @@ def promotions():
         "admin/promotions/list.html",
         promotions=rows,
         status=status,
-        statuses=PromotionStatus.ALL,
+        statuses=tuple(PromotionStatus),
         state_of=promotions_admin.schedule_state,
     )
 
