@@ -13,7 +13,6 @@ except ConfigError as error:
     raise SystemExit(2) from None
 
 # Everything built so far (modules, the app, its extensions) lives as long as the
-# process. Frozen, the collector stops re-scanning it: a full collection of a cart
-# worker took about 130 ms, a stall every few seconds under load; afterwards it only
-# walks what requests allocate.
+# process. Frozen, the collector stops re-scanning it on every full collection (a
+# stall under load) and walks only what requests allocate.
 gc.freeze()
