@@ -105,6 +105,8 @@ def _register_blueprints(app: Flask) -> None:
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
     from shop.orders.views import bp as orders_bp
+    from shop.orders.webhooks import apply_verified_event
+    from shop.payments.views import apply_events_with
     from shop.payments.views import bp as payments_bp
 
     app.register_blueprint(catalog_bp)
@@ -112,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkout_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(payments_bp)
+    apply_events_with(app, apply_verified_event)
     app.register_blueprint(content_bp)
     app.register_blueprint(seo_bp)
     app.register_blueprint(admin_bp)

@@ -20,18 +20,21 @@ from flask import (
     request,
     url_for,
 )
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from shop.cart import service
 from shop.cart.serializers import cart_to_dict, line_to_dict, notices_to_list
-from shop.cart.store import ShopperCart
-from shop.db_setup import reads_then_writes, view_reads_then_writes
+from shop.cart.session import (
+    cart_token,
+    cookie_signer,
+    current_cart,
+    current_or_new_cart,
+    current_pricing,
+)
+from shop.db_setup import reads_then_writes
 from shop.errors import json_error
 from shop.input_rules import parse_whole_number
 from shop.promotions import messages
 from shop.promotions.loader import load_rules
-from shop.security import mark_personal
-from shop.signing import cookie_serializer
 from shop.templating import store_money_formatter
 from shop.timeutil import utcnow
 
@@ -49,51 +52,6 @@ def _limit_body_size() -> None:
 
 
 # ------------------------------------------------------------------ cookie and cart
-
-
-def _serializer() -> URLSafeSerializer:
-    fallbacks = tuple(current_app.config.get("SECRET_KEY_FALLBACKS") or ())
-    return cookie_serializer(current_app.secret_key, fallbacks, "cart-token")
-
-
-def cart_token() -> str | None:
-    """The token from the signed cookie; a forged or garbled cookie counts as none."""
-    raw = request.cookies.get(current_app.config["CART_COOKIE_NAME"])
-    if not raw:
-        return None
-    try:
-        token = _serializer().loads(raw)
-    except BadSignature:
-        return None
-    return token if isinstance(token, str) else None
-
-
-def current_cart() -> ShopperCart | None:
-    """The shopper's cart, once per request; locked for the request when the view
-    changes it (`reads_then_writes`)."""
-    if "cart" not in g:
-        token = cart_token()
-        g.cart = service.find_cart(token, for_update=view_reads_then_writes())
-        g.cart_cookie_token = token if g.cart is not None else None
-        if g.cart is not None:
-            mark_personal()
-    return g.cart
-
-
-def current_or_new_cart() -> ShopperCart:
-    cart = current_cart()
-    if cart is None:
-        cart = g.cart = service.new_cart()
-        g.cart_cookie_token = cart.token
-        mark_personal()
-    return cart
-
-
-def current_pricing() -> service.CartPricing:
-    """The shopper's priced cart, computed once per request."""
-    if "cart_pricing" not in g:
-        g.cart_pricing = service.price_and_remember(current_cart(), store_money_formatter())
-    return g.cart_pricing
 
 
 @bp.before_app_request
@@ -114,7 +72,7 @@ def _keep_cart_cookie(response):
     if token:
         response.set_cookie(
             current_app.config["CART_COOKIE_NAME"],
-            _serializer().dumps(token),
+            cookie_signer().dumps(token),
             max_age=current_app.config["CART_COOKIE_MAX_AGE"],
             httponly=True,
             samesite="Lax",

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from content.seo import product_structured_data
 from content.service import latest_articles
 from shop.cart import service as cart_service
-from shop.cart.views import current_cart
+from shop.cart.session import current_cart
 from shop.catalog import reviews, service
 from shop.catalog.forms import ReviewForm
 from shop.catalog.models import Product, Variant

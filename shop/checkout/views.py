@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
-from shop.cart.views import current_cart
+from shop.cart.session import current_cart
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.shipping import SHIPPING_METHODS
 from shop.db_setup import reads_then_writes
 from shop.orders import links
 from shop.orders import service as orders
+from shop.orders.payment_requests import payment_request_for
 from shop.payments.registry import get_provider
-from shop.payments.requests import payment_request_for
 from shop.templating import store_money_formatter
 
 bp = Blueprint("checkout", __name__)

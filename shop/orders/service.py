@@ -24,6 +24,7 @@ from shop.orders.models import (
     StockState,
 )
 from shop.orders.states import PAID_STATES, OrderStatus, check_transition
+from shop.payments.demo import CardDeclined
 from shop.payments.provider import PaymentProvider, PaymentProviderError, PaymentState
 from shop.promotions.engine import threshold_base
 from shop.promotions.models import Promotion, PromotionVersion
@@ -472,8 +473,6 @@ def pay_with_demo_card(order: Order, provider, card_number: str, order_url: str)
 
     Settles through the same `mark_paid` / `mark_payment_failed` as real webhooks.
     """
-    from shop.payments.demo import CardDeclined
-
     if order.status != OrderStatus.PENDING:
         return None
     try:

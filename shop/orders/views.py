@@ -13,13 +13,13 @@ from flask import (
     url_for,
 )
 
-from shop.checkout.forms import DemoPaymentForm
 from shop.orders import links
 from shop.orders import service as orders
 from shop.orders.models import Order, PaymentStatus
+from shop.orders.payment_requests import payment_request_for
 from shop.orders.states import PAID_STATES, OrderStatus
+from shop.payments.forms import DemoPaymentForm
 from shop.payments.registry import get_provider
-from shop.payments.requests import payment_request_for
 from shop.security import mark_personal
 
 bp = Blueprint("orders", __name__)

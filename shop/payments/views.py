@@ -1,19 +1,33 @@
-"""Stripe webhooks: verified, recorded once, applied idempotently."""
+"""Stripe webhooks: verified here, then handed to whoever applies them.
+
+Payments know nothing of orders: the orders feature applies verified events, and the
+app factory wires it in with `apply_events_with`, so the dependency points one way.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, current_app, jsonify, request
 
 from shop.errors import json_error
 from shop.extensions import csrf
-from shop.orders import links
-from shop.payments import webhooks
-from shop.payments.provider import MalformedWebhookError, WebhookVerificationError
+from shop.payments.provider import (
+    MalformedWebhookError,
+    WebhookEvent,
+    WebhookVerificationError,
+)
 from shop.payments.registry import get_provider
 
 bp = Blueprint("payments", __name__)
 
 MAX_WEBHOOK_BYTES = 512 * 1024
+EVENT_HANDLER = "payment_event_handler"
+
+
+def apply_events_with(app: Flask, handler: Callable[[WebhookEvent], str]) -> None:
+    """Name the function that applies a verified event and says what it did."""
+    app.extensions[EVENT_HANDLER] = handler
 
 
 @bp.post("/webhooks/stripe")
@@ -31,5 +45,5 @@ def stripe_webhook():
         return json_error(400, "Bad Request", f"Invalid webhook signature: {error}")
     except MalformedWebhookError as error:
         return json_error(400, "Bad Request", f"Malformed webhook event: {error}")
-    outcome = webhooks.handle_event(event, links.external_order_url)
+    outcome = current_app.extensions[EVENT_HANDLER](event)
     return jsonify({"received": True, "outcome": outcome})

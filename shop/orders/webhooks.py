@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shop.extensions import db
-from shop.orders import emails
+from shop.orders import emails, links
 from shop.orders import service as orders
 from shop.orders.models import Order
 from shop.orders.states import PAID_STATES, OrderStatus
@@ -96,3 +96,8 @@ def _apply(event: WebhookEvent, order: Order, order_url: Callable[[Order], str])
         return "ignored_after_success"
     changed = orders.mark_payment_failed(order, ACTOR, event.failure_message)
     return "processed" if changed else "ignored"
+
+
+def apply_verified_event(event: WebhookEvent) -> str:
+    """`handle_event` for the webhook endpoint, with the shopper's order links."""
+    return handle_event(event, links.external_order_url)

@@ -1,4 +1,5 @@
-"""Builds the provider-neutral payment request for an order."""
+"""The provider-neutral payment request for an order (orders know the provider's
+interface; the payment providers know nothing of orders)."""
 
 from __future__ import annotations
 

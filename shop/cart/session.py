@@ -1,0 +1,63 @@
+"""The shopper's cart for this request: found by its signed cookie, once per request.
+
+Cart pages, product pages and checkout all need the same cart, priced once; this
+module is what they share (the cart views register the hooks that keep the cookie
+and empty `g` between requests).
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from shop.cart import service
+from shop.cart.store import ShopperCart
+from shop.db_setup import view_reads_then_writes
+from shop.security import mark_personal
+from shop.signing import cookie_serializer
+from shop.templating import store_money_formatter
+
+
+def cookie_signer() -> URLSafeSerializer:
+    fallbacks = tuple(current_app.config.get("SECRET_KEY_FALLBACKS") or ())
+    return cookie_serializer(current_app.secret_key, fallbacks, "cart-token")
+
+
+def cart_token() -> str | None:
+    """The token from the signed cookie; a forged or garbled cookie counts as none."""
+    raw = request.cookies.get(current_app.config["CART_COOKIE_NAME"])
+    if not raw:
+        return None
+    try:
+        token = cookie_signer().loads(raw)
+    except BadSignature:
+        return None
+    return token if isinstance(token, str) else None
+
+
+def current_cart() -> ShopperCart | None:
+    """The shopper's cart, once per request; locked for the request when the view
+    changes it (`reads_then_writes`)."""
+    if "cart" not in g:
+        token = cart_token()
+        g.cart = service.find_cart(token, for_update=view_reads_then_writes())
+        g.cart_cookie_token = token if g.cart is not None else None
+        if g.cart is not None:
+            mark_personal()
+    return g.cart
+
+
+def current_or_new_cart() -> ShopperCart:
+    cart = current_cart()
+    if cart is None:
+        cart = g.cart = service.new_cart()
+        g.cart_cookie_token = cart.token
+        mark_personal()
+    return cart
+
+
+def current_pricing() -> service.CartPricing:
+    """The shopper's priced cart, computed once per request."""
+    if "cart_pricing" not in g:
+        g.cart_pricing = service.price_and_remember(current_cart(), store_money_formatter())
+    return g.cart_pricing
