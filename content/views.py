@@ -27,6 +27,14 @@ from shop.timeutil import utcnow
 
 bp = Blueprint("content", __name__)
 
+
+@bp.app_template_global()
+def latest_articles(limit: int = 3):
+    """The newest articles a shopper may read, for any page of the shop (the home page
+    lists them): the shop's templates ask content, the shop's code never imports it."""
+    return service.latest_articles(utcnow(), limit)
+
+
 MAX_TAG_LENGTH = 40
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from content.seo import product_structured_data
-from content.service import latest_articles
 from shop.cart import service as cart_service
 from shop.cart.session import current_cart
 from shop.catalog import reviews, service
@@ -15,7 +13,6 @@ from shop.catalog.serializers import product_to_dict
 from shop.extensions import limiter
 from shop.input_rules import parse_whole_number
 from shop.templating import store_money_formatter
-from shop.timeutil import utcnow
 
 bp = Blueprint("catalog", __name__)
 
@@ -58,7 +55,6 @@ def home():
         "catalog/home.html",
         products=products,
         ratings=reviews.rating_summaries(p.id for p in products),
-        latest_articles=latest_articles(utcnow()),
     )
 
 
@@ -110,7 +106,6 @@ def product_page(handle: str):
         review_form=form,
         rating=rating,
         reviews=approved,
-        structured_data=product_structured_data(product, rating, approved),
     ), (422 if request.method == "POST" else 200)
 
 
