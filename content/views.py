@@ -19,6 +19,7 @@ from flask import (
 from content import service, shortcodes, structured_data
 from content.models import Article, ArticleKind
 from content.seo import absolute_url, article_path
+from shop.cart.attribution import credit_articles_with
 from shop.catalog.models import Product
 from shop.catalog.service import active_variants, available_quantity
 from shop.input_rules import parse_whole_number
@@ -26,6 +27,12 @@ from shop.templating import store_money_formatter
 from shop.timeutil import utcnow
 
 bp = Blueprint("content", __name__)
+
+
+@bp.record_once
+def _credit_articles_in_carts(state) -> None:
+    """Lines added from an article's product card credit it, if shoppers can read it."""
+    credit_articles_with(state.app, service.is_live_article_id)
 
 
 @bp.app_template_global()

@@ -14,8 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from content.service import is_live_article_id
-from shop.cart import store
+from shop.cart import attribution, store
 from shop.cart.store import ShopperCart, ShopperCartLine
 from shop.catalog.models import Variant
 from shop.catalog.service import stock_movements
@@ -241,8 +240,7 @@ def add_item(
     _check_stock(cart, variant, new_quantity)
     if line is None and len(cart.lines) >= MAX_CART_LINES:
         raise QuantityError("Your cart is full.")
-    if source_article_id is not None and not is_live_article_id(source_article_id, utcnow()):
-        source_article_id = None
+    source_article_id = attribution.creditable(source_article_id, utcnow())
     if line is None:
         line = ShopperCartLine(variant.id, new_quantity, source_article_id)
         store.add_line(cart, line)

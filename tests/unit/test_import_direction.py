@@ -37,7 +37,6 @@ COMPOSITION_ROOTS = frozenset({"shop", "shop.models", "shop.demo", "shop.cli"})
 KNOWN_WRONG_WAY = {
     ("catalog", "cart"): "product pages read the shopper's cart (catalog/views.py)",
     ("catalog", "orders"): "verified-buyer check for reviews (catalog/reviews.py)",
-    ("cart", "content"): "the article a cart line came from (cart/service.py)",
 }
 
 
