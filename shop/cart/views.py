@@ -81,6 +81,15 @@ def _keep_cart_cookie(response):
     return response
 
 
+@bp.app_template_global()
+def offer_notes_for(variant) -> list[str]:
+    """What adding `variant` to the shopper's cart would unlock, for any page that
+    sells it (product pages ask; the catalogue itself knows nothing of carts)."""
+    if variant is None:
+        return []
+    return service.offer_notes(current_cart(), variant, store_money_formatter())
+
+
 @bp.app_context_processor
 def _cart_context() -> dict:
     """Header count and announcement bar on every page. Both come from the one

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from shop.cart import service as cart_service
-from shop.cart.session import current_cart
 from shop.catalog import reviews, service
 from shop.catalog.forms import ReviewForm
 from shop.catalog.models import Product, Variant
 from shop.catalog.serializers import product_to_dict
 from shop.extensions import limiter
 from shop.input_rules import parse_whole_number
-from shop.templating import store_money_formatter
 
 bp = Blueprint("catalog", __name__)
 
@@ -92,16 +89,10 @@ def product_page(handle: str):
     rating = reviews.rating_summary(product.id)
     approved = reviews.approved_reviews(product.id)
     selected = _selected_variant(product)
-    offers = (
-        cart_service.offer_notes(current_cart(), selected, store_money_formatter())
-        if selected is not None
-        else []
-    )
     return render_template(
         "catalog/product.html",
         product=product,
         selected=selected,
-        offer_notes=offers,
         available_quantity=service.available_quantity,
         review_form=form,
         rating=rating,
