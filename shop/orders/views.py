@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 
+from shop.catalog.reviews import verify_buyers_with
 from shop.orders import links
 from shop.orders import service as orders
 from shop.orders.models import Order, PaymentStatus
@@ -23,6 +24,12 @@ from shop.payments.registry import get_provider
 from shop.security import mark_personal
 
 bp = Blueprint("orders", __name__)
+
+
+@bp.record_once
+def _verify_reviewers(state) -> None:
+    """A review's author is a verified buyer if their e-mail paid for the product."""
+    verify_buyers_with(state.app, orders.has_paid_order_with_product)
 
 
 def get_order_or_404(token: str) -> Order:

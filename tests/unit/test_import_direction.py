@@ -32,12 +32,6 @@ ALLOWED: dict[str, frozenset[str]] = {
 # Where the app is put together: these may import every feature.
 COMPOSITION_ROOTS = frozenset({"shop", "shop.models", "shop.demo", "shop.cli"})
 
-# Arrows the wrong way that are still to be taken out (the structure issue lists them).
-# Each is checked to still exist, so the list can only shrink.
-KNOWN_WRONG_WAY = {
-    ("catalog", "orders"): "verified-buyer check for reviews (catalog/reviews.py)",
-}
-
 
 def _module_name(path: Path) -> str:
     return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
@@ -86,9 +80,7 @@ def test_features_import_only_what_sits_below_them():
     wrong = {
         arrow: files
         for arrow, files in _arrows().items()
-        if arrow[0] in ALLOWED
-        and arrow[1] not in ALLOWED[arrow[0]]
-        and arrow not in KNOWN_WRONG_WAY
+        if arrow[0] in ALLOWED and arrow[1] not in ALLOWED[arrow[0]]
     }
     assert wrong == {}
 
@@ -100,9 +92,3 @@ def test_shop_wide_modules_import_no_feature():
         if arrow[0] not in ALLOWED and arrow[0] not in COMPOSITION_ROOTS
     }
     assert wrong == {}
-
-
-def test_each_known_wrong_way_arrow_still_exists():
-    """When one is taken out, take it off the list too."""
-    arrows = _arrows()
-    assert [arrow for arrow in KNOWN_WRONG_WAY if arrow not in arrows] == []
