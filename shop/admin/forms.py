@@ -51,6 +51,12 @@ from shop.input_rules import is_ascii_digits
 from shop.money import parse_major_units, to_decimal
 from shop.orders.states import OrderStatus
 from shop.promotions.models import RewardType
+from shop.promotions.rules import (
+    MAX_PERCENT_OFF,
+    MIN_PERCENT_OFF,
+    PERCENT_OFF_MESSAGE,
+    WINDOW_ORDER_MESSAGE,
+)
 
 HANDLE_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 HANDLE_MESSAGE = "Use lowercase letters, digits and single hyphens, like “peptide-serum”."
@@ -461,7 +467,7 @@ class PromotionForm(SimulationFields):
         "Percent off",
         validators=[
             Optional(),
-            NumberRange(min=1, max=100, message="Use a percentage from 1 to 100."),
+            NumberRange(min=MIN_PERCENT_OFF, max=MAX_PERCENT_OFF, message=PERCENT_OFF_MESSAGE),
         ],
     )
     percent_products = MultiCheckboxField(
@@ -520,7 +526,7 @@ class PromotionForm(SimulationFields):
 
     def validate_ends_at(self, field):
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:
-            raise ValidationError("The promotion must end after it starts.")
+            raise ValidationError(WINDOW_ORDER_MESSAGE)
 
     def validate(self, extra_validators=None) -> bool:
         """The chosen reward's own detail is required (the others may stay empty)."""

@@ -29,7 +29,13 @@ from shop.extensions import db
 from shop.orders.models import OrderPromotion
 from shop.promotions.loader import MisconfiguredPromotion, load_gift_stock, to_rule
 from shop.promotions.models import Promotion, PromotionStatus, PromotionVersion, RewardType
-from shop.promotions.rules import normalize_code
+from shop.promotions.rules import (
+    MAX_PERCENT_OFF,
+    MIN_PERCENT_OFF,
+    PERCENT_OFF_MESSAGE,
+    WINDOW_ORDER_MESSAGE,
+    normalize_code,
+)
 from shop.timeutil import utcnow
 
 # The settings a version records (usage counts and timestamps are not settings).
@@ -224,13 +230,13 @@ def validate(data: PromotionData, promotion_id: int | None = None) -> dict:
     if data.reward_type not in tuple(RewardType):
         errors["reward_type"] = "Choose a reward."
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
-        errors["ends_at"] = "The promotion must end after it starts."
+        errors["ends_at"] = WINDOW_ORDER_MESSAGE
     if data.min_subtotal is not None and data.min_subtotal < 0:
         errors["min_subtotal"] = "The minimum subtotal cannot be below zero."
     if data.reward_type == RewardType.PERCENT_OFF and not (
-        data.percent_off is not None and 1 <= data.percent_off <= 100
+        data.percent_off is not None and MIN_PERCENT_OFF <= data.percent_off <= MAX_PERCENT_OFF
     ):
-        errors["percent_off"] = "Use a percentage from 1 to 100."
+        errors["percent_off"] = PERCENT_OFF_MESSAGE
     if data.reward_type == RewardType.AMOUNT_OFF and not (data.amount_off and data.amount_off > 0):
         errors["amount_off"] = "The amount off must be more than zero."
     gift_ids, unknown = _resolve_gifts(data.gift_skus)

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.extensions import db
+from shop.promotions.rules import MAX_PERCENT_OFF, MIN_PERCENT_OFF
 from shop.timeutil import utcnow
 from shop.types import UTCDateTime
 
@@ -77,7 +78,10 @@ class Promotion(db.Model):
             name="known_reward",
         ),
         CheckConstraint("status IN ('draft', 'active', 'paused')", name="known_status"),
-        CheckConstraint("percent_off IS NULL OR (percent_off BETWEEN 1 AND 100)", name="percent"),
+        CheckConstraint(
+            f"percent_off IS NULL OR (percent_off BETWEEN {MIN_PERCENT_OFF} AND {MAX_PERCENT_OFF})",
+            name="percent",
+        ),
         CheckConstraint("amount_off IS NULL OR amount_off > 0", name="amount_positive"),
         CheckConstraint("min_subtotal IS NULL OR min_subtotal >= 0", name="min_subtotal"),
         CheckConstraint("required_min_quantity >= 1", name="min_quantity"),

@@ -162,6 +162,14 @@ class ContainsVariants:
             raise ValueError("ContainsVariants.min_quantity must be at least 1")
 
 
+# Rules every promotion keeps, owned here: the engine refuses anything else, and the
+# database constraints and the back office's forms and checks say the same from these.
+MIN_PERCENT_OFF = 1
+MAX_PERCENT_OFF = 100
+PERCENT_OFF_MESSAGE = f"Use a percentage from {MIN_PERCENT_OFF} to {MAX_PERCENT_OFF}."
+WINDOW_ORDER_MESSAGE = "The promotion must end after it starts."
+
+
 @dataclass(frozen=True, slots=True)
 class DateWindow:
     """The offer runs from ``starts_at`` (inclusive) to ``ends_at`` (exclusive).
@@ -178,7 +186,7 @@ class DateWindow:
             if moment is not None and moment.utcoffset() is None:
                 raise ValueError("DateWindow times must be timezone-aware")
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValueError("DateWindow must end after it starts")
+            raise ValueError(WINDOW_ORDER_MESSAGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +252,8 @@ class PercentOff:
     product_ids: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
-        if not 1 <= self.percent <= 100:
-            raise ValueError("PercentOff.percent must be between 1 and 100")
+        if not MIN_PERCENT_OFF <= self.percent <= MAX_PERCENT_OFF:
+            raise ValueError(PERCENT_OFF_MESSAGE)
         if self.product_ids is not None:
             object.__setattr__(self, "product_ids", frozenset(self.product_ids))
             if not self.product_ids:
