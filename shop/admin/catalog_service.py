@@ -521,6 +521,7 @@ def add_image(
             max_dimension=limits.max_dimension,
             min_dimension=limits.min_dimension,
         )
+        picture = images.clean_copy(data, info)  # pixels only: no metadata is kept
     except images.ImageRejectedError as error:
         raise AdminActionError(str(error), {"image": str(error)}) from None
     if variant_id is not None and variant_id not in {v.id for v in product.variants}:
@@ -528,7 +529,7 @@ def add_image(
             "Please correct the highlighted fields.",
             {"variant": "Choose one of this product's variants."},
         )
-    path = images.store(data, info, upload_folder)
+    path = images.store(picture, info, upload_folder)
     image = ProductImage(
         path=path,
         alt=alt.strip(),

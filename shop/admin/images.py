@@ -1,10 +1,12 @@
-"""Staff image uploads: checked to be real PNG, JPEG or WebP pictures by their content.
+"""Staff image uploads: decoded and saved again by Pillow, so only pixels are stored.
 
-The name and the browser's content type are ignored: a text file renamed `photo.png` is
-refused because its bytes are not a PNG. Each format is read far enough to find its
-size, and its structure is checked on the way (PNG chunk checksums, JPEG segments up to
-the end marker, the WebP container size), so a truncated or forged file is refused too.
-SVG is never accepted: it can carry scripts.
+The name and the browser's content type are ignored: Pillow identifies the format from
+the bytes (PNG, JPEG or WebP only; SVG is never accepted: it can carry scripts), the
+size is checked from the header before anything is decoded (so a small file that
+unpacks into a huge picture is refused unread), the file is verified and decoded in
+full (a truncated or damaged one is refused), and what is stored is a fresh encoding
+of the pixels: no EXIF (camera, GPS), comments or bytes hidden after the picture, and
+a photo's orientation applied rather than left to a tag.
 
 Accepted files are stored under the upload folder (by default `instance/uploads`) with
 a random name and the extension of the format found, never the name that was sent.
@@ -12,15 +14,20 @@ a random name and the extension of the format found, never the name that was sen
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
-import struct
-import zlib
+import warnings
 from dataclasses import dataclass
 
+from PIL import Image, ImageOps, UnidentifiedImageError
+
 UPLOADS_URL_PREFIX = "uploads/"  # ProductImage.path of an upload starts with this
-ALLOWED_EXTENSIONS = {"png", "jpg", "webp"}
+# Pillow's format name -> the extension stored and served.
+FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+ALLOWED_EXTENSIONS = set(FORMATS.values())
 MIME_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+JPEG_AND_WEBP_QUALITY = 90
 
 
 class ImageRejectedError(ValueError):
@@ -35,6 +42,8 @@ class ImageInfo:
 
 
 NOT_AN_IMAGE = "This file is not a PNG, JPEG or WebP picture."
+DAMAGED = "This picture file is damaged or incomplete."
+TOO_MANY_PIXELS = "This picture has far too many pixels to open."
 
 
 def inspect_image(
@@ -48,14 +57,8 @@ def inspect_image(
             f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is "
             f"{max_bytes / 1024 / 1024:.1f} MB."
         )
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        info = _read_png(data)
-    elif data.startswith(b"\xff\xd8\xff"):
-        info = _read_jpeg(data)
-    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        info = _read_webp(data)
-    else:
-        raise ImageRejectedError(NOT_AN_IMAGE)
+    with _opened(data) as image:  # reads the header only
+        info = ImageInfo(FORMATS[image.format], *image.size)
     if min(info.width, info.height) < min_dimension:
         raise ImageRejectedError(
             f"The picture is {info.width}x{info.height} pixels; each side needs at least "
@@ -65,102 +68,48 @@ def inspect_image(
         raise ImageRejectedError(
             f"The picture is {info.width}x{info.height} pixels; no side may exceed {max_dimension}."
         )
+    with _opened(data) as image:
+        _refuse_damage(image.verify)  # checksums and structure
+    with _opened(data) as image:
+        _refuse_damage(image.load)  # every pixel decodes: nothing is cut short
     return info
 
 
-def _read_png(data: bytes) -> ImageInfo:
-    """Walk every chunk, checking its CRC: IHDR first, some IDAT, IEND last."""
-    position = 8
-    seen_data = False
-    width = height = 0
-    first = True
-    while True:
-        if position + 8 > len(data):
-            raise ImageRejectedError("This PNG file is incomplete.")
-        length, kind = struct.unpack(">I4s", data[position : position + 8])
-        body_end = position + 8 + length
-        if body_end + 4 > len(data):
-            raise ImageRejectedError("This PNG file is incomplete.")
-        body = data[position + 8 : body_end]
-        (crc,) = struct.unpack(">I", data[body_end : body_end + 4])
-        if zlib.crc32(kind + body) & 0xFFFFFFFF != crc:
-            raise ImageRejectedError("This PNG file is damaged.")
-        if first:
-            if kind != b"IHDR" or length != 13:
-                raise ImageRejectedError(NOT_AN_IMAGE)
-            width, height = struct.unpack(">II", body[:8])
-            first = False
-        elif kind == b"IDAT":
-            seen_data = True
-        elif kind == b"IEND":
-            break
-        position = body_end + 4
-    if not seen_data or width == 0 or height == 0:
-        raise ImageRejectedError("This PNG file holds no picture.")
-    return ImageInfo("png", width, height)
+def clean_copy(data: bytes, info: ImageInfo) -> bytes:
+    """The picture of an inspected upload, decoded and encoded again in its format."""
+    with _opened(data) as image:
+        _refuse_damage(image.load)
+        upright = ImageOps.exif_transpose(image)
+        if info.extension == "jpg" and upright.mode not in ("RGB", "L"):
+            upright = upright.convert("RGB")
+        out = io.BytesIO()
+        if info.extension == "png":
+            upright.save(out, "PNG", optimize=True)
+        else:
+            kind = "JPEG" if info.extension == "jpg" else "WEBP"
+            upright.save(out, kind, quality=JPEG_AND_WEBP_QUALITY)
+    return out.getvalue()
 
 
-# Start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) are not frames.
-_JPEG_FRAME_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-_JPEG_STANDALONE = {0x01, *range(0xD0, 0xD8)}
+def _opened(data: bytes) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            # Past Pillow's pixel limit it warns, then refuses; our size limit comes first.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data), formats=tuple(FORMATS))
+    except UnidentifiedImageError:
+        raise ImageRejectedError(NOT_AN_IMAGE) from None
+    except Image.DecompressionBombError:
+        raise ImageRejectedError(TOO_MANY_PIXELS) from None
+    except (OSError, SyntaxError, ValueError):
+        raise ImageRejectedError(DAMAGED) from None
 
 
-def _read_jpeg(data: bytes) -> ImageInfo:
-    """Walk the segments up to the scan; the size comes from the frame header, and the
-    file must end with the end-of-image marker."""
-    position = 2
-    width = height = 0
-    while True:
-        if position + 4 > len(data) or data[position] != 0xFF:
-            raise ImageRejectedError("This JPEG file is damaged.")
-        marker = data[position + 1]
-        if marker == 0xFF:  # fill byte
-            position += 1
-            continue
-        if marker in _JPEG_STANDALONE:
-            position += 2
-            continue
-        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
-        if length < 2 or position + 2 + length > len(data):
-            raise ImageRejectedError("This JPEG file is incomplete.")
-        if marker in _JPEG_FRAME_MARKERS:
-            if length < 7:
-                raise ImageRejectedError("This JPEG file is damaged.")
-            height, width = struct.unpack(">HH", data[position + 5 : position + 9])
-        if marker == 0xDA:  # start of scan: the compressed picture follows
-            break
-        position += 2 + length
-    if width == 0 or height == 0:
-        raise ImageRejectedError("This JPEG file holds no picture.")
-    if not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-        raise ImageRejectedError("This JPEG file is incomplete.")
-    return ImageInfo("jpg", width, height)
-
-
-def _read_webp(data: bytes) -> ImageInfo:
-    (riff_size,) = struct.unpack("<I", data[4:8])
-    if riff_size + 8 != len(data) or len(data) < 30:
-        raise ImageRejectedError("This WebP file is incomplete.")
-    kind = data[12:16]
-    body = data[20:]
-    if kind == b"VP8 ":
-        if body[3:6] != b"\x9d\x01\x2a":
-            raise ImageRejectedError("This WebP file is damaged.")
-        width, height = struct.unpack("<HH", body[6:10])
-        width, height = width & 0x3FFF, height & 0x3FFF
-    elif kind == b"VP8L":
-        if body[0] != 0x2F:
-            raise ImageRejectedError("This WebP file is damaged.")
-        (bits,) = struct.unpack("<I", body[1:5])
-        width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    elif kind == b"VP8X":
-        width = int.from_bytes(body[4:7], "little") + 1
-        height = int.from_bytes(body[7:10], "little") + 1
-    else:
-        raise ImageRejectedError(NOT_AN_IMAGE)
-    if width == 0 or height == 0:
-        raise ImageRejectedError("This WebP file holds no picture.")
-    return ImageInfo("webp", width, height)
+def _refuse_damage(read) -> None:
+    try:
+        read()
+    except (OSError, SyntaxError, ValueError):
+        raise ImageRejectedError(DAMAGED) from None
 
 
 def store(data: bytes, info: ImageInfo, upload_folder: str, subfolder: str = "products") -> str:

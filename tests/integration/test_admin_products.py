@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from io import BytesIO
 
 import pytest
+from PIL import Image
 from sqlalchemy import select, update
 
 from shop.admin import catalog_service, images
@@ -26,48 +28,45 @@ from tests.support.digits import (
 # ---------------------------------------------------------------- picture files
 
 
+def picture_bytes(kind: str, width: int, height: int, **options) -> bytes:
+    out = BytesIO()
+    Image.new("RGB", (width, height), (192, 64, 96)).save(out, kind, **options)
+    return out.getvalue()
+
+
 def png_bytes(width: int = 32, height: int = 24) -> bytes:
+    return picture_bytes("PNG", width, height)
+
+
+def jpeg_bytes(width: int = 40, height: int = 30) -> bytes:
+    return picture_bytes("JPEG", width, height)
+
+
+def webp_bytes(width: int = 50, height: int = 20) -> bytes:
+    return picture_bytes("WEBP", width, height)
+
+
+def with_byte_flipped(data: bytes, index: int) -> bytes:
+    damaged = bytearray(data)
+    damaged[index] ^= 0xFF
+    return bytes(damaged)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge picture (a decompression bomb's shape):
+    it must be refused from the header, before anything is decoded."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = zlib.crc32(kind + data) & 0xFFFFFFFF
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
-    rows = b"".join(b"\x00" + b"\xc0\x40\x60" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
         + chunk(b"IEND", b"")
     )
-
-
-def jpeg_bytes(width: int = 40, height: int = 30) -> bytes:
-    """A JPEG's segment structure (the reader checks structure, it does not decode)."""
-    app0 = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    frame = struct.pack(">BHHB", 8, height, width, 1) + b"\x01\x11\x00"
-    scan = b"\x01\x01\x00\x00\x3f\x00"
-    return (
-        b"\xff\xd8"
-        + b"\xff\xe0"
-        + struct.pack(">H", len(app0) + 2)
-        + app0
-        + b"\xff\xc0"
-        + struct.pack(">H", len(frame) + 2)
-        + frame
-        + b"\xff\xda"
-        + struct.pack(">H", len(scan) + 2)
-        + scan
-        + b"\x12\x34\x56\x78" * 8
-        + b"\xff\xd9"
-    )
-
-
-def webp_bytes(width: int = 50, height: int = 20) -> bytes:
-    bits = (width - 1) | ((height - 1) << 14)
-    payload = b"\x2f" + struct.pack("<I", bits) + b"\x00" * 16
-    chunk = b"VP8L" + struct.pack("<I", len(payload)) + payload
-    body = b"WEBP" + chunk
-    return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
 LIMITS = {"max_bytes": 1_000_000, "max_dimension": 4000, "min_dimension": 16}
@@ -85,10 +84,13 @@ def test_the_reader_knows_png_jpeg_and_webp_by_their_bytes():
         (b"just some text, named photo.png", "not a PNG, JPEG or WebP"),
         (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "not a PNG"),
         (b"GIF89a" + b"\x00" * 40, "not a PNG"),
-        (png_bytes()[:-20], "incomplete"),
-        (png_bytes()[:40] + b"\x00" + png_bytes()[41:], "damaged"),
-        (jpeg_bytes()[:-2], "incomplete"),
-        (webp_bytes()[:-3], "incomplete"),
+        (png_bytes()[:-20], "damaged or incomplete"),
+        (with_byte_flipped(png_bytes(), -20), "damaged or incomplete"),
+        (jpeg_bytes()[:-2], "damaged or incomplete"),
+        (jpeg_bytes()[: len(jpeg_bytes()) // 2], "damaged or incomplete"),
+        (webp_bytes()[:-3], "damaged or incomplete"),
+        (png_claiming(100_000, 100_000), "far too many pixels"),
+        (png_claiming(5000, 20), "may exceed 4000"),
         (b"", "empty"),
         (png_bytes(8, 8), "at least 16"),
         (png_bytes(5000, 16), "may exceed 4000"),
@@ -508,8 +510,6 @@ def test_a_bundle_has_no_stock_of_its_own_to_adjust(merchandiser):
 
 
 def _upload(staff: StaffClient, item: Product, data: bytes, filename: str, alt: str = "A mist"):
-    from io import BytesIO
-
     return staff.post(
         f"/admin/products/{item.id}/images",
         {
@@ -538,7 +538,9 @@ def test_a_real_picture_is_stored_under_the_upload_folder_and_served(app, mercha
     assert served.status_code == 200
     assert served.headers["Content-Type"] == "image/png"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
-    assert served.data == png_bytes(64, 48)
+    with Image.open(BytesIO(served.data)) as stored_picture:  # the pixels, encoded afresh
+        assert (stored_picture.format, stored_picture.size) == ("PNG", (64, 48))
+        assert stored_picture.getpixel((10, 10)) == (192, 64, 96)
     assert picture.path in merchandiser.get("/products/conductive-gel").get_data(as_text=True)
     # Removing it deletes the file too.
     removed = merchandiser.post(
@@ -577,6 +579,27 @@ def test_a_request_over_the_size_limit_gets_a_friendly_answer(app, merchandiser)
     response = _upload(merchandiser, gel, huge, "big.png")
     assert response.status_code == 413
     assert "That file is too large" in response.get_data(as_text=True)
+
+
+def test_an_uploaded_photo_keeps_its_pixels_and_loses_its_metadata(app, merchandiser):
+    exif = Image.Exif()
+    exif[0x010F] = "Phone maker"  # Make
+    exif[0x0112] = 6  # Orientation: the camera was turned; show it rotated 90 degrees
+    exif[0x8825] = {2: (51.0, 30.0, 0.0)}  # GPS: where it was taken
+    photo = picture_bytes("JPEG", 60, 20, exif=exif.tobytes())
+    photo += b"hidden after the end of the picture"
+    gel = product("conductive-gel")
+    assert _upload(merchandiser, gel, photo, "holiday.jpg").status_code == 302
+    picture = db.session.scalars(
+        select(ProductImage)
+        .where(ProductImage.product_id == gel.id)
+        .order_by(ProductImage.id.desc())
+    ).first()
+    stored = merchandiser.get("/static/" + picture.path).data
+    assert b"Phone maker" not in stored and b"hidden after" not in stored
+    with Image.open(BytesIO(stored)) as kept:
+        assert kept.format == "JPEG" and not kept.getexif()
+        assert kept.size == (20, 60)  # turned upright as the tag said, not left to it
 
 
 def test_uploads_outside_the_allowed_types_are_not_served(merchandiser):
