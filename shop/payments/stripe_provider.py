@@ -80,21 +80,6 @@ class StripeProvider:
             raise PaymentProviderError(_describe(error)) from error
         return _state_of(intent)
 
-    def confirm_with_payment_method(self, payment_id: str, payment_method: str) -> PaymentState:
-        """Server-side confirmation, used by tests standing in for Stripe.js."""
-        try:
-            self._client.v1.payment_intents.update(
-                payment_id, params={"payment_method": payment_method}
-            )
-            intent = self._client.v1.payment_intents.confirm(payment_id)
-        except stripe.CardError as error:
-            return PaymentState(
-                payment_id, "requires_payment_method", None, "", failure_message=_describe(error)
-            )
-        except stripe.StripeError as error:
-            raise PaymentProviderError(_describe(error)) from error
-        return _state_of(intent)
-
     def refund(self, payment_id: str, amount: int, idempotency_key: str) -> str:
         try:
             refund = self._client.v1.refunds.create(

@@ -29,6 +29,7 @@ from tests.support.servers import wait_until
 from tests.support.stripe_helpers import (
     card_payment_method,
     client_for,
+    confirm_like_stripe_js,
     signed_body,
     signed_event,
 )
@@ -99,10 +100,10 @@ def _token(shopper, order) -> str:
         return order_token(order)
 
 
-def test_paying_with_a_test_card_settles_the_order_through_the_webhook(shopper, provider):
+def test_paying_with_a_test_card_settles_the_order_through_the_webhook(shopper, stripe_client):
     order = placed_order(shopper, "CMD-ROSE")
-    state = provider.confirm_with_payment_method(order.payment_id, "pm_card_visa")
-    assert state.status == "succeeded"
+    status, _ = confirm_like_stripe_js(stripe_client, order.payment_id, "pm_card_visa")
+    assert status == "succeeded"
     paid = wait_until(lambda: fresh(order.id).status == "paid" and fresh(order.id))
     assert paid.stock_state == "sold" and paid.payment_status == "succeeded"
     assert [e.actor for e in paid.events if e.kind == "paid"] == ["stripe"]
@@ -116,13 +117,11 @@ def test_paying_with_a_test_card_settles_the_order_through_the_webhook(shopper, 
     assert "Paid." in page
 
 
-def test_declined_card_keeps_the_order_payable_and_the_cart(
-    stripe_app, shopper, provider, stripe_client
-):
+def test_declined_card_keeps_the_order_payable_and_the_cart(stripe_app, shopper, stripe_client):
     order = placed_order(shopper)
     declining = card_payment_method(stripe_client, "4000000000000341")
-    state = provider.confirm_with_payment_method(order.payment_id, declining)
-    assert state.status == "requires_payment_method" and state.failure_message
+    status, failure = confirm_like_stripe_js(stripe_client, order.payment_id, declining)
+    assert status == "requires_payment_method" and failure
     failed = wait_until(lambda: fresh(order.id).payment_status == "failed" and fresh(order.id))
     assert failed.status == "pending" and failed.payment_message
     assert shopper.cart()["item_count"] == 1
@@ -141,11 +140,11 @@ def test_declined_card_keeps_the_order_payable_and_the_cart(
     assert fresh(order.id).status == "paid"
 
 
-def test_three_d_secure_then_success(shopper, provider, stripe_client, localstripe):
+def test_three_d_secure_then_success(shopper, stripe_client, localstripe):
     order = placed_order(shopper)
     secure_card = card_payment_method(stripe_client, "4000002760003184")
-    state = provider.confirm_with_payment_method(order.payment_id, secure_card)
-    assert state.status == "requires_action"
+    status, _ = confirm_like_stripe_js(stripe_client, order.payment_id, secure_card)
+    assert status == "requires_action"
     assert fresh(order.id).status == "pending"
     localstripe.authenticate_3ds(order.payment_id, order.payment_client_secret, success=True)
     wait_until(lambda: fresh(order.id).status == "paid")
@@ -156,7 +155,7 @@ def test_three_d_secure_failure_leaves_the_order_payable(
 ):
     order = placed_order(shopper)
     secure_card = card_payment_method(stripe_client, "4000002760003184")
-    provider.confirm_with_payment_method(order.payment_id, secure_card)
+    confirm_like_stripe_js(stripe_client, order.payment_id, secure_card)
     localstripe.authenticate_3ds(order.payment_id, order.payment_client_secret, success=False)
     assert provider.retrieve_payment(order.payment_id).status == "requires_payment_method"
     time.sleep(1.5)  # localstripe sends no event for this; nothing may change
@@ -289,12 +288,12 @@ def test_provider_down_keeps_the_order_and_retry_makes_one_payment(
 
 
 def test_reconciliation_settles_a_payment_whose_webhook_never_came(
-    stripe_app, shopper, provider, localstripe
+    stripe_app, shopper, provider, localstripe, stripe_client
 ):
     localstripe.register_webhook("store", "http://127.0.0.1:9/nowhere", "whsec_x")
     try:
         order = placed_order(shopper)
-        provider.confirm_with_payment_method(order.payment_id, "pm_card_visa")
+        confirm_like_stripe_js(stripe_client, order.payment_id, "pm_card_visa")
         time.sleep(1.5)
         assert fresh(order.id).status == "pending"
         from shop.orders.links import external_order_url
@@ -315,7 +314,7 @@ def test_refunds_through_stripe_with_the_gift_rule(stripe_app, shopper, provider
     from shop.orders.service import OrderActionError, refund
 
     order = placed_order(shopper, "CMD-ROSE")  # $199, gift set ($245) included
-    provider.confirm_with_payment_method(order.payment_id, "pm_card_visa")
+    confirm_like_stripe_js(stripe_client, order.payment_id, "pm_card_visa")
     wait_until(lambda: fresh(order.id).status == "paid")
     paid = fresh(order.id)
     # Refunding $60 leaves $139 of merchandise: below the $150 gift threshold, and the
@@ -336,21 +335,23 @@ def test_refunds_through_stripe_with_the_gift_rule(stripe_app, shopper, provider
         refund(final, 100, "staff:test", provider)
 
 
-def test_refund_with_the_gift_returned_pays_back_in_full(stripe_app, shopper, provider):
+def test_refund_with_the_gift_returned_pays_back_in_full(
+    stripe_app, shopper, provider, stripe_client
+):
     from shop.orders.service import refund
 
     order = placed_order(shopper, "CMD-ROSE")
-    provider.confirm_with_payment_method(order.payment_id, "pm_card_visa")
+    confirm_like_stripe_js(stripe_client, order.payment_id, "pm_card_visa")
     wait_until(lambda: fresh(order.id).status == "paid")
     record = refund(fresh(order.id), 6000, "staff:test", provider, gift_returned=True)
     db.session.commit()
     assert record.gift_deduction == 0 and record.amount == 6000
 
 
-def test_stock_is_sold_once_per_paid_order(shopper, provider):
+def test_stock_is_sold_once_per_paid_order(shopper, stripe_client):
     before = db.session.scalar(select(Variant.stock).where(Variant.sku == "FPS-50"))
     order = placed_order(shopper)
-    provider.confirm_with_payment_method(order.payment_id, "pm_card_visa")
+    confirm_like_stripe_js(stripe_client, order.payment_id, "pm_card_visa")
     wait_until(lambda: fresh(order.id).status == "paid")
     db.session.rollback()
     assert db.session.scalar(select(Variant.stock).where(Variant.sku == "FPS-50")) == before - 1
@@ -468,7 +469,7 @@ def test_reconciliation_flags_a_payment_that_does_not_match_and_leaves_the_order
         order = placed_order(shopper)  # $86.00
         # Changed outside the store (say, in Stripe's dashboard) before it was paid.
         stripe_client.v1.payment_intents.update(order.payment_id, params={"currency": "eur"})
-        provider.confirm_with_payment_method(order.payment_id, "pm_card_visa")
+        confirm_like_stripe_js(stripe_client, order.payment_id, "pm_card_visa")
         # localstripe sends its event after a pause, to the endpoint registered then:
         # let it go nowhere rather than into a later test.
         time.sleep(1.5)
@@ -512,12 +513,12 @@ class WebhookWhileReconciling:
 
 
 def test_reconciliation_and_a_webhook_at_the_same_time_settle_the_order_once(
-    stripe_app, shopper, provider, localstripe
+    stripe_app, shopper, provider, localstripe, stripe_client
 ):
     localstripe.register_webhook("store", "http://127.0.0.1:9/nowhere", "whsec_x")
     try:
         order = placed_order(shopper)
-        provider.confirm_with_payment_method(order.payment_id, "pm_card_visa")
+        confirm_like_stripe_js(stripe_client, order.payment_id, "pm_card_visa")
         time.sleep(1.5)  # localstripe's own event goes nowhere (see above)
         success = signed_event(
             STRIPE_TEST_WEBHOOK_SECRET,
