@@ -32,7 +32,11 @@ def store_on_gunicorn(app, demo_store):
     server.stop()
 
 
-def shopper_checks_out(base_url: str, variant_id: int, barrier: threading.Barrier) -> int:
+def shopper_checks_out(
+    base_url: str, variant_id: int, barrier: threading.Barrier, code: str | None = None
+) -> int:
+    """One shopper in a browser session of their own: adds a unit (and a code, if
+    given), waits for everybody, then presses "Place order"; returns the status."""
     session = requests.Session()
     page = session.get(f"{base_url}/products", timeout=30).text
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -43,6 +47,11 @@ def shopper_checks_out(base_url: str, variant_id: int, barrier: threading.Barrie
         timeout=30,
     )
     assert added.status_code == 200, added.text
+    if code is not None:
+        applied = session.post(
+            f"{base_url}/cart/code", data={"code": code, "csrf_token": token}, timeout=30
+        )
+        assert code in applied.text and "applied" in applied.text.lower(), applied.text[:300]
     barrier.wait(timeout=60)  # everybody presses "Place order" at once
     response = session.post(
         f"{base_url}/checkout",
@@ -76,33 +85,6 @@ def test_forty_shoppers_for_the_last_ten_units(store_on_gunicorn):
     )
 
 
-def shopper_uses_a_code(
-    base_url: str, variant_id: int, code: str, barrier: threading.Barrier
-) -> int:
-    session = requests.Session()
-    page = session.get(f"{base_url}/products", timeout=30).text
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    added = session.post(
-        f"{base_url}/cart/add.js",
-        json={"id": variant_id, "quantity": 1},
-        headers={"X-CSRFToken": token},
-        timeout=30,
-    )
-    assert added.status_code == 200, added.text
-    applied = session.post(
-        f"{base_url}/cart/code", data={"code": code, "csrf_token": token}, timeout=30
-    )
-    assert "WELCOME10" in applied.text and "applied" in applied.text.lower(), applied.text[:300]
-    barrier.wait(timeout=60)  # the same person, ten tabs, "Place order" at once
-    response = session.post(
-        f"{base_url}/checkout",
-        data={**ADDRESS, "csrf_token": token},
-        allow_redirects=False,
-        timeout=60,
-    )
-    return response.status_code
-
-
 @pytest.fixture
 def store_for_any_database(app, demo_store, live_server):
     """Gunicorn workers on PostgreSQL; on SQLite the threaded live server (SQLite
@@ -124,8 +106,8 @@ def test_a_once_per_email_code_is_used_once_by_ten_simultaneous_checkouts(
     with ThreadPoolExecutor(max_workers=shoppers) as pool:
         statuses = list(
             pool.map(
-                lambda _: shopper_uses_a_code(
-                    store_for_any_database.url, serum_id, "WELCOME10", barrier
+                lambda _: shopper_checks_out(
+                    store_for_any_database.url, serum_id, barrier, code="WELCOME10"
                 ),
                 range(shoppers),
             )
