@@ -13,6 +13,7 @@ ShopForm is the one place two rules meet every form, present and future:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, request
@@ -75,36 +76,38 @@ class ShopForm(FlaskForm):
             return super().bind_field(form, unbound_field, options)
 
 
-class WholeNumberField(IntegerField):
-    """An IntegerField that takes the digits 0-9 only (IntegerField calls int(), which
-    reads Arabic-Indic "15" as 15). Keeps what was typed when refused, as IntegerField
-    does."""
+class _DigitsOnly:
+    """A number field that reads what was typed with `parse` (digits 0-9 only) instead
+    of int() or Decimal(), which read every script's digits. Empty input is left to the
+    field's own required/optional rule; refused input keeps what was typed."""
 
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            super().process_formdata(valuelist)  # empty: the field's own required/optional
-            return
-        try:
-            self.data = parse_whole_number(valuelist[0])
-        except ValueError:
-            self.data = None
-            raise ValueError(WHOLE_NUMBER_MESSAGE) from None
-
-
-class DecimalNumberField(DecimalField):
-    """A DecimalField that takes the digits 0-9 only, and no NaN or infinities
-    (Decimal() reads every script's digits, and "NaN" as a number no range check can
-    compare)."""
+    parse: Callable[[str], Any]
+    message: str
 
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
             super().process_formdata(valuelist)
             return
         try:
-            self.data = parse_decimal(valuelist[0])
+            self.data = self.parse(valuelist[0])
         except ValueError:
             self.data = None
-            raise ValueError(DECIMAL_MESSAGE) from None
+            raise ValueError(self.message) from None
+
+
+class WholeNumberField(_DigitsOnly, IntegerField):
+    """An IntegerField in the digits 0-9 (int() reads Arabic-Indic "15" as 15)."""
+
+    parse = staticmethod(parse_whole_number)
+    message = WHOLE_NUMBER_MESSAGE
+
+
+class DecimalNumberField(_DigitsOnly, DecimalField):
+    """A DecimalField in the digits 0-9, and no NaN or infinities (Decimal() reads
+    every script's digits, and "NaN" as a number no range check can compare)."""
+
+    parse = staticmethod(parse_decimal)
+    message = DECIMAL_MESSAGE
 
 
 def whole_number(value: Any) -> int:
