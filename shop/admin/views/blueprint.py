@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from shop.admin.access import navigation_for
+from shop.admin.errors import StaleEditError
 from shop.security import PERSONAL_CACHE_CONTROL
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -60,10 +61,24 @@ def apply_errors(form, error) -> None:
     """Show a service's refusal on the form: each message next to its field, the rest
     at the top of the form."""
     for name, message in error.field_errors.items():
-        field = form._fields.get(name)
-        if field is not None:
-            field.errors = [*field.errors, message]
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
         else:
             form.form_errors.append(message)
     if not error.field_errors:
         form.form_errors.append(error.message)
+
+
+def saved_values(form, error: StaleEditError, *, only_changed=False, skip=()) -> dict:
+    """What someone else saved first, labelled as the form labels it, to show next to
+    what was typed: every value, or (`only_changed`) those that differ from the form's."""
+    shown = {}
+    for name, saved in error.current.items():
+        if name in skip:
+            continue
+        if name not in form:
+            if not only_changed:
+                shown[name] = saved
+        elif not only_changed or form[name].data != saved:
+            shown[form[name].label.text] = saved
+    return shown

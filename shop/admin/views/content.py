@@ -15,7 +15,7 @@ from shop.admin import content_service
 from shop.admin.access import Area, signed_in_staff, staff_required
 from shop.admin.errors import AdminActionError, StaleEditError
 from shop.admin.forms import ArticleForm, ScheduleForm, VersionTokenForm, options
-from shop.admin.views.blueprint import apply_errors, bp
+from shop.admin.views.blueprint import apply_errors, bp, saved_values
 from shop.timeutil import utcnow
 
 editor_staff = staff_required(*Area.CONTENT)
@@ -148,11 +148,7 @@ def article_edit(article_id: int):
             apply_errors(form, error)
             article = _article_or_404(article_id)
             form.token.data = content_service.version_token(article)
-            stale = {
-                form[name].label.text if name in form else name: value
-                for name, value in error.current.items()
-                if name != "body"
-            }
+            stale = saved_values(form, error, skip={"body"})
         except AdminActionError as error:
             apply_errors(form, error)
             article = _article_or_404(article_id)

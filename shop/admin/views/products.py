@@ -18,7 +18,7 @@ from shop.admin.forms import (
     VariantForm,
     options,
 )
-from shop.admin.views.blueprint import apply_errors, bp, upload_folder
+from shop.admin.views.blueprint import apply_errors, bp, saved_values, upload_folder
 from shop.catalog.models import Product, ProductType, Variant
 from shop.input_rules import parse_whole_number
 
@@ -55,7 +55,7 @@ def _product_data(form: ProductForm) -> catalog.ProductData:
 
 def _variant_data(form, prefix: str = "") -> catalog.VariantData:
     def value(name):
-        return form._fields[prefix + name].data
+        return form[prefix + name].data
 
     return catalog.VariantData(
         sku=value("sku").strip(),
@@ -73,17 +73,6 @@ def _variant_options(product: Product):
     return options(
         [("", "All variants")] + [(str(v.id), f"{v.sku} ({v.title})") for v in product.variants]
     )
-
-
-def _stale(form, error: StaleEditError) -> dict:
-    """Saved values that differ from what was typed, and the version to save over."""
-    form.version.data = error.version
-    differences = {}
-    for name, saved in error.current.items():
-        field = form._fields.get(name)
-        if field is not None and field.data != saved:
-            differences[field.label.text] = saved
-    return differences
 
 
 # ------------------------------------------------------------------------ list
@@ -145,7 +134,8 @@ def product_edit(product_id: int):
             )
         except StaleEditError as error:
             apply_errors(form, error)
-            stale = _stale(form, error)
+            form.version.data = error.version  # saving again overwrites, knowingly
+            stale = saved_values(form, error, only_changed=True)
         except AdminActionError as error:
             apply_errors(form, error)
         else:

@@ -9,7 +9,7 @@ from shop.admin import simulator
 from shop.admin.access import Area, signed_in_staff, staff_required
 from shop.admin.errors import AdminActionError, StaleEditError
 from shop.admin.forms import ActionForm, PromotionForm, SimulationForm, options, split_skus
-from shop.admin.views.blueprint import apply_errors, bp
+from shop.admin.views.blueprint import apply_errors, bp, saved_values
 from shop.promotions.models import Promotion, PromotionStatus
 from shop.templating import store_money_formatter
 
@@ -156,10 +156,7 @@ def promotion_edit(promotion_id: int):
         except StaleEditError as error:
             apply_errors(form, error)
             form.version.data = error.version
-            stale = {
-                form._fields[name].label.text if name in form._fields else name: value
-                for name, value in error.current.items()
-            }
+            stale = saved_values(form, error)
         except AdminActionError as error:
             apply_errors(form, error)
     status = 409 if stale else 422 if form.errors else 200
