@@ -7,7 +7,7 @@ an entry (and the model refuses it), so the log can only grow.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableSequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,7 +28,8 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, set | frozenset | tuple | list):
+    # Lists of ids kept in related rows (association proxies) are sequences too.
+    if isinstance(value, set | frozenset | tuple | MutableSequence):
         items = [jsonable(item) for item in value]
         return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
     if isinstance(value, dict):

@@ -168,9 +168,7 @@ def _reward(promotion: Promotion, gift_stock: dict[int, GiftStock], lines):
             )
         options = []
         for variant_id in promotion.gift_variant_ids:
-            stock = gift_stock.get(variant_id)
-            if stock is None:
-                continue  # the variant was deleted; its backups still count
+            stock = gift_stock[variant_id]  # a foreign key: the variant exists
             options.append(
                 GiftOption(
                     variant_id=stock.variant_id,
@@ -181,7 +179,7 @@ def _reward(promotion: Promotion, gift_stock: dict[int, GiftStock], lines):
                 )
             )
         if not options:
-            raise MisconfiguredPromotion(promotion, "names no existing gift variant")
+            raise MisconfiguredPromotion(promotion, "names no gift variant")
         return FreeGift(tuple(options), promotion.gift_per_units, promotion.gift_max_quantity)
     if promotion.reward_type == RewardType.PERCENT_OFF:
         scope = frozenset(promotion.percent_product_ids) or None

@@ -1,8 +1,10 @@
 """Promotions stored as rows; `loader.py` turns them into the engine's frozen rules.
 
-One row is one rule: optional conditions (each column left empty means "no such
-condition") and exactly one reward, chosen by `reward_type`. Every saved change
-bumps `version`, so an order can say which settings it was priced under.
+One row is one rule: optional conditions (each column left empty, or list of
+products and variants left empty, means "no such condition") and exactly one reward,
+chosen by `reward_type`. The products and variants a promotion names are rows with
+foreign keys in association tables. Every saved change bumps `version`, so an order
+can say which settings it was priced under.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.ext.associationproxy import association_proxy
+from sqlalchemy.ext.orderinglist import ordering_list
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import db
 from shop.promotions.rules import MAX_PERCENT_OFF, MIN_PERCENT_OFF
@@ -45,8 +49,6 @@ class Promotion(db.Model):
     # Conditions.
     code: Mapped[str | None] = mapped_column(String(40), unique=True)
     min_subtotal: Mapped[int | None]
-    required_product_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    required_variant_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     required_min_quantity: Mapped[int] = mapped_column(default=1)
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -55,11 +57,7 @@ class Promotion(db.Model):
     # The reward.
     reward_type: Mapped[str] = mapped_column(String(20))
     percent_off: Mapped[int | None]
-    percent_product_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     amount_off: Mapped[int | None]
-    # Gift variants: the first is the gift, the others are backups used in order
-    # when it is out of stock.
-    gift_variant_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     gift_per_units: Mapped[int | None]
     gift_max_quantity: Mapped[int] = mapped_column(default=1)
 
@@ -93,8 +91,108 @@ class Promotion(db.Model):
         ),
     )
 
+    # The products and variants a promotion names, as rows with foreign keys; each is
+    # read and written as a list of ids (`required_product_ids`, ...). Loaded with the
+    # promotion, so a promotion kept outside its session still knows them.
+    required_product_rows: Mapped[list[PromotionRequiredProduct]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    required_variant_rows: Mapped[list[PromotionRequiredVariant]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    percent_product_rows: Mapped[list[PromotionPercentProduct]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    # Gift variants in order: the first is the gift, the others are backups used in
+    # order when it is out of stock.
+    gift_variant_rows: Mapped[list[PromotionGiftVariant]] = relationship(
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="PromotionGiftVariant.position",
+        collection_class=ordering_list("position"),
+    )
+
+    required_product_ids = association_proxy(
+        "required_product_rows",
+        "product_id",
+        creator=lambda product_id: PromotionRequiredProduct(product_id=product_id),
+    )
+    required_variant_ids = association_proxy(
+        "required_variant_rows",
+        "variant_id",
+        creator=lambda variant_id: PromotionRequiredVariant(variant_id=variant_id),
+    )
+    percent_product_ids = association_proxy(
+        "percent_product_rows",
+        "product_id",
+        creator=lambda product_id: PromotionPercentProduct(product_id=product_id),
+    )
+    gift_variant_ids = association_proxy(
+        "gift_variant_rows",
+        "variant_id",
+        creator=lambda variant_id: PromotionGiftVariant(variant_id=variant_id),
+    )
+
     def __repr__(self) -> str:
         return f"<Promotion {self.id} {self.name!r} {self.status}>"
+
+
+# A product or variant a promotion names cannot be deleted while it does (RESTRICT):
+# a condition or a scope losing it would silently widen the promotion. A gift variant
+# may go (CASCADE): the backups take over, and a gift with none left is reported.
+
+
+class PromotionRequiredProduct(db.Model):
+    """A product the cart must hold for the promotion to apply."""
+
+    __tablename__ = "promotion_required_product"
+
+    promotion_id: Mapped[int] = mapped_column(
+        ForeignKey("promotion.id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class PromotionRequiredVariant(db.Model):
+    """A variant the cart must hold for the promotion to apply."""
+
+    __tablename__ = "promotion_required_variant"
+
+    promotion_id: Mapped[int] = mapped_column(
+        ForeignKey("promotion.id", ondelete="CASCADE"), primary_key=True
+    )
+    variant_id: Mapped[int] = mapped_column(
+        ForeignKey("variant.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class PromotionPercentProduct(db.Model):
+    """A product a percentage off is limited to (none: the whole order)."""
+
+    __tablename__ = "promotion_percent_product"
+
+    promotion_id: Mapped[int] = mapped_column(
+        ForeignKey("promotion.id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class PromotionGiftVariant(db.Model):
+    """A variant given by a gift promotion, at its place in the order of backups."""
+
+    __tablename__ = "promotion_gift_variant"
+
+    promotion_id: Mapped[int] = mapped_column(
+        ForeignKey("promotion.id", ondelete="CASCADE"), primary_key=True
+    )
+    variant_id: Mapped[int] = mapped_column(
+        ForeignKey("variant.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
 
 
 class PromotionEmailClaim(db.Model):

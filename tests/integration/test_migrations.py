@@ -5,9 +5,12 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import JSON, column, inspect, select
+from sqlalchemy import table as sa_table
 
+from shop.catalog.models import Product
 from shop.extensions import db
+from shop.promotions.models import Promotion, PromotionVersion
 
 
 def schema_drift() -> list:
@@ -31,4 +34,39 @@ def test_migrations_go_down_to_empty_and_back_up(app, db_session):
     assert {"product", "variant", "bundle_component", "staff_user"} <= set(
         inspect(db.engine).get_table_names()
     )
+    assert schema_drift() == []
+
+
+def test_promotion_links_go_down_to_id_lists_and_back_up_in_order(app, db_session, demo_store):
+    gift = db.session.scalars(select(Promotion).where(Promotion.reward_type == "gift")).one()
+    gift_id, gifts = gift.id, list(gift.gift_variant_ids)
+    serum = db.session.scalars(select(Product.id).where(Product.handle == "peptide-serum")).one()
+    gift.required_product_ids = [serum]
+    # Rows pointing at a promotion must come through too (a copy of the promotion
+    # table, as SQLite's batch mode makes, would cascade its drop to them).
+    db.session.add(PromotionVersion(promotion_id=gift_id, version=2, settings={}))
+    db.session.commit()
+    assert len(gifts) == 2  # the gift and its backup, in that order
+    db_session.remove()
+
+    downgrade(revision="004c4b8d016c")
+    lists = sa_table(
+        "promotion",
+        column("id"),
+        column("gift_variant_ids", JSON),
+        column("required_product_ids", JSON),
+        column("percent_product_ids", JSON),
+    )
+    with db.engine.connect() as connection:
+        row = connection.execute(select(lists).where(lists.c.id == gift_id)).mappings().one()
+    assert (row["gift_variant_ids"], row["required_product_ids"], row["percent_product_ids"]) == (
+        gifts,
+        [serum],
+        [],
+    )
+
+    upgrade()
+    again = db.session.get(Promotion, gift_id)
+    assert (list(again.gift_variant_ids), list(again.required_product_ids)) == (gifts, [serum])
+    assert db.session.scalar(select(PromotionVersion.version)) == 2
     assert schema_drift() == []
