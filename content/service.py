@@ -333,7 +333,9 @@ def normalize_tags(tags: Iterable[str]) -> list[str]:
     return cleaned
 
 
-def _check_text(problems: list[str], label: str, value: str, maximum: int, required=True):
+def _check_text(problems: list[str], label: str, value: str, column, required=True):
+    """`column`'s length is the limit: the model owns it, forms and checks read it."""
+    maximum = column.type.length
     if required and not (value or "").strip():
         problems.append(f"{label} is required.")
     elif len(value or "") > maximum:
@@ -347,14 +349,16 @@ def validation_problems(article: Article, tags: Sequence[str] = ()) -> list[str]
         problems.append("Kind must be guide or review.")
     if article.status not in tuple(ArticleStatus):
         problems.append("Status must be draft, scheduled or published.")
-    _check_text(problems, "Title", article.title, 200)
-    _check_text(problems, "Author", article.author, 160)
-    _check_text(problems, "Summary", article.summary, 500, required=False)
-    _check_text(problems, "SEO title", article.seo_title, 200, required=False)
-    _check_text(problems, "SEO description", article.seo_description, 320, required=False)
-    _check_text(problems, "Hero description", article.hero_alt, 300, required=False)
+    _check_text(problems, "Title", article.title, Article.title)
+    _check_text(problems, "Author", article.author, Article.author)
+    _check_text(problems, "Summary", article.summary, Article.summary, required=False)
+    _check_text(problems, "SEO title", article.seo_title, Article.seo_title, required=False)
+    _check_text(
+        problems, "SEO description", article.seo_description, Article.seo_description, False
+    )
+    _check_text(problems, "Hero description", article.hero_alt, Article.hero_alt, False)
     slug = article.slug or ""
-    if len(slug) > 160 or not SLUG_PATTERN.match(slug):
+    if len(slug) > Article.slug.type.length or not SLUG_PATTERN.match(slug):
         problems.append("Slug must be lowercase letters, digits and single hyphens.")
     elif db.session.scalar(
         select(Article.id).where(Article.slug == slug, Article.id != article.id).limit(1)
@@ -369,7 +373,7 @@ def validation_problems(article: Article, tags: Sequence[str] = ()) -> list[str]
     if len(tags) > MAX_TAGS:
         problems.append(f"At most {MAX_TAGS} tags.")
     for tag in tags:
-        if not TAG_PATTERN.match(tag) or len(tag) > 40:
+        if not TAG_PATTERN.match(tag) or len(tag) > ArticleTag.name.type.length:
             problems.append(f"Tag {tag!r} must be lowercase letters, digits and hyphens.")
 
     handles = shortcodes.handles_in(article.body)

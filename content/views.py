@@ -17,7 +17,7 @@ from flask import (
 )
 
 from content import service, shortcodes, structured_data
-from content.models import Article, ArticleKind
+from content.models import Article, ArticleKind, ArticleTag
 from content.seo import absolute_url, article_path
 from shop.cart.attribution import credit_articles_with
 from shop.catalog.models import Product
@@ -40,9 +40,6 @@ def latest_articles(limit: int = 3):
     """The newest articles a shopper may read, for any page of the shop (the home page
     lists them): the shop's templates ask content, the shop's code never imports it."""
     return service.latest_articles(utcnow(), limit)
-
-
-MAX_TAG_LENGTH = 40
 
 
 @bp.app_template_global("article_url")
@@ -77,7 +74,7 @@ def index():
     kind = request.args.get("kind") or None
     if kind is not None and kind not in tuple(ArticleKind):
         abort(404, description="There is no such kind of article.")
-    tag = (request.args.get("tag") or "").strip().lower()[:MAX_TAG_LENGTH] or None
+    tag = (request.args.get("tag") or "").strip().lower()[: ArticleTag.name.type.length] or None
     if tag is not None and not service.TAG_PATTERN.match(tag):
         abort(404, description="There are no articles on that topic.")
     page = request.args.get("page", 1, type=parse_whole_number)

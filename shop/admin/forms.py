@@ -37,6 +37,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from content.models import MAX_SCORE, Article
 from shop.admin.catalog_service import STOCK_REASONS
 from shop.admin.models import MIN_PASSWORD_LENGTH, Role
 from shop.catalog.models import ProductType
@@ -628,44 +629,65 @@ class ScheduleForm(VersionTokenForm):
     )
 
 
+def _longest(column) -> int:
+    """The longest text the column holds: the model owns each field's limit."""
+    return column.type.length
+
+
 class ArticleForm(ShopForm):
     kind = RadioField(
         "Kind",
         choices=options([("guide", "Guide"), ("review", "Review of a product")]),
         validators=[InputRequired("Choose guide or review.")],
     )
-    title = StringField("Title", validators=[InputRequired("Enter a title."), Length(max=200)])
+    title = StringField(
+        "Title", validators=[InputRequired("Enter a title."), Length(max=_longest(Article.title))]
+    )
     slug = StringField(
         "Slug (the article's web address)",
         validators=[
             InputRequired("Enter a slug."),
-            Length(max=160),
+            Length(max=_longest(Article.slug)),
             Regexp(HANDLE_PATTERN, message=HANDLE_MESSAGE.replace("peptide-serum", "how-to-tone")),
         ],
     )
     author = StringField(
-        "Author (name, role)", validators=[InputRequired("Enter the author."), Length(max=160)]
+        "Author (name, role)",
+        validators=[InputRequired("Enter the author."), Length(max=_longest(Article.author))],
     )
-    summary = TextAreaField("Summary", validators=[Optional(), Length(max=500)])
+    summary = TextAreaField(
+        "Summary", validators=[Optional(), Length(max=_longest(Article.summary))]
+    )
     body = TextAreaField("Body (Markdown)", validators=[Optional(), Length(max=200_000)])
     hero_image = StringField(
-        "Hero image (a path under static/)", validators=[Optional(), Length(max=300)]
+        "Hero image (a path under static/)",
+        validators=[Optional(), Length(max=_longest(Article.hero_image))],
     )
-    hero_alt = StringField("Hero image description", validators=[Optional(), Length(max=300)])
+    hero_alt = StringField(
+        "Hero image description",
+        validators=[Optional(), Length(max=_longest(Article.hero_alt))],
+    )
     tag_list = StringField(
         "Tags (separated by spaces or commas)", validators=[Optional(), Length(max=500)]
     )
-    seo_title = StringField("Search engine title", validators=[Optional(), Length(max=200)])
+    seo_title = StringField(
+        "Search engine title",
+        validators=[Optional(), Length(max=_longest(Article.seo_title))],
+    )
     seo_description = TextAreaField(
-        "Search engine description", validators=[Optional(), Length(max=320)]
+        "Search engine description",
+        validators=[Optional(), Length(max=_longest(Article.seo_description))],
     )
     reviewed_product = SelectField(
         "Reviewed product", coerce=whole_number_or_none, validate_choice=False
     )
     score = DecimalNumberField(
-        "Score (0 to 10)",
+        f"Score (0 to {MAX_SCORE})",
         places=1,
-        validators=[Optional(), NumberRange(min=0, max=10, message="Use a score from 0 to 10.")],
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_SCORE, message=f"Use a score from 0 to {MAX_SCORE}."),
+        ],
     )
     verdict = TextAreaField("Verdict", validators=[Optional(), Length(max=5000)])
     pros_text = TextAreaField("Pros (one per line)", validators=[Optional(), Length(max=3000)])
