@@ -2,7 +2,7 @@
 
 from content.models import Article, ArticleSlugRedirect, ArticleTag
 from shop.admin.models import AuditEntry, StaffUser
-from shop.cart.models import Cart, CartLine
+from shop.cart.models import Cart
 from shop.catalog.models import BundleComponent, Product, ProductImage, StockAdjustment, Variant
 from shop.catalog.reviews import ProductReview
 from shop.orders.models import (
@@ -25,7 +25,6 @@ __all__ = [
     "BundleComponent",
     "CacheGeneration",
     "Cart",
-    "CartLine",
     "Order",
     "OrderEvent",
     "OrderLine",

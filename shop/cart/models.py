@@ -11,10 +11,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
 
-from shop.catalog.models import Variant
 from shop.extensions import db
 from shop.timeutil import utcnow
 from shop.types import UTCDateTime
@@ -30,6 +29,12 @@ class Cart(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_cart_token)
     email: Mapped[str | None] = mapped_column(String(254))
+    # The shopper's lines as one document, in the order they were added:
+    # [{"variant_id": 3, "quantity": 1, "source_article_id": 7 or null}]. A cart is a
+    # short-lived working copy read and written whole on every click, so it is one row
+    # read with one statement and written with one; what was sold is kept relationally
+    # on the order. `shop.cart.store` is the only reader and writer.
+    lines: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
     # Codes as the shopper typed them (trimmed); the engine compares them case-blind.
     codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     declined_gift_rule_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
@@ -38,36 +43,5 @@ class Cart(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    lines: Mapped[list[CartLine]] = relationship(
-        back_populates="cart", order_by="CartLine.id", cascade="all, delete-orphan"
-    )
-
     def __repr__(self) -> str:
         return f"<Cart {self.id}>"
-
-
-class CartLine(db.Model):
-    __tablename__ = "cart_line"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cart_id: Mapped[int] = mapped_column(ForeignKey("cart.id", ondelete="CASCADE"), index=True)
-    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"))
-    quantity: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The article whose product card added this line (attribution; kept on the order).
-    source_article_id: Mapped[int | None] = mapped_column(
-        ForeignKey("article.id", ondelete="SET NULL")
-    )
-
-    cart: Mapped[Cart] = relationship(back_populates="lines")
-    variant: Mapped[Variant] = relationship()
-
-    __table_args__ = (
-        UniqueConstraint("cart_id", "variant_id", name="uq_cart_line_variant"),
-        CheckConstraint("quantity > 0", name="quantity_positive"),
-    )
-
-    @property
-    def key(self) -> str:
-        """The line's key in the JSON API: one line per variant, so the variant id."""
-        return str(self.variant_id)

@@ -19,7 +19,6 @@ from shop.cart.store import ShopperCart, ShopperCartLine
 from shop.catalog.models import Variant
 from shop.catalog.service import stock_movements
 from shop.catalog.snapshot import VariantSnapshot, shelf_stock, variant_snapshots
-from shop.direct_sql import DirectStatement
 from shop.extensions import db
 from shop.promotions.engine import GIFT_KEY_PREFIX, CodeResult, CodeStatus, PricedCart, price_cart
 from shop.promotions.loader import PromotionUsageCounts, load_rules
@@ -123,8 +122,8 @@ def line_inputs(
             unit_price=variant.price,
         )
         for line in cart.lines
-        # A line whose variant is gone is deleted with it (foreign key cascade); this
-        # only skips one deleted after the cart was read.
+        # A line whose variant staff deleted is left out of pricing, checkout and the
+        # page; the next save of the cart drops it for good.
         if (variant := snapshots.get(line.variant_id)) is not None
     ]
 
@@ -176,7 +175,7 @@ def price_and_remember(cart: ShopperCart | None, format_money: Callable[[int], s
     """Price, and if the gifts shown changed (a promotion ended, stock ran out) store
     that, so the notice about it is given once."""
     pricing = price(cart, format_money)
-    if cart is not None and remember_gifts(pricing) and store.save_choices(cart):
+    if cart is not None and remember_gifts(pricing) and store.save(cart):
         db.session.commit()
     return pricing
 
@@ -243,11 +242,10 @@ def add_item(
     source_article_id = attribution.creditable(source_article_id, utcnow())
     if line is None:
         line = ShopperCartLine(variant.id, new_quantity, source_article_id)
-        store.add_line(cart, line)
+        cart.lines.append(line)
     else:
         line.quantity = new_quantity
         line.source_article_id = source_article_id or line.source_article_id
-        store.update_line(cart, line)
     return line
 
 
@@ -262,16 +260,15 @@ def change_item(cart: ShopperCart, line_key: str, quantity: int) -> None:
         raise UnknownVariantError("That item is not in your cart.")
     _check_quantity(quantity)
     if quantity == 0:
-        store.remove_line(cart, line)
+        cart.lines.remove(line)
         return
     if quantity > line.quantity:
         _check_stock(cart, _purchasable_variant(line.variant_id), quantity)
     line.quantity = quantity
-    store.update_line(cart, line)
 
 
 def clear(cart: ShopperCart) -> None:
-    store.remove_lines(cart)
+    cart.lines = []
     cart.codes = []
 
 
@@ -318,12 +315,12 @@ def save(cart: ShopperCart, format_money: Callable[[int], str]) -> CartPricing:
     """
     pricing = price(cart, format_money)
     remember_gifts(pricing)
-    store.save_choices(cart)
+    store.save(cart)
     commit_without_waiting()
     return pricing
 
 
-_ASYNC_COMMIT = DirectStatement(text("SET LOCAL synchronous_commit TO OFF"))
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 def commit_without_waiting() -> None:
@@ -337,7 +334,7 @@ def commit_without_waiting() -> None:
     """
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        _ASYNC_COMMIT.run(connection, {})
+        connection.execute(_ASYNC_COMMIT)
     db.session.commit()
 
 

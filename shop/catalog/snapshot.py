@@ -23,7 +23,6 @@ from flask import current_app, has_app_context
 from sqlalchemy import bindparam, select
 
 from shop.catalog.models import BundleComponent, Product, ProductImage, ProductType, Variant
-from shop.direct_sql import DirectStatement
 from shop.extensions import db
 
 # A store's catalogue is small; this only bounds memory if one is not.
@@ -191,28 +190,16 @@ def variant_snapshot(variant_id: int) -> VariantSnapshot | None:
     return variant_snapshots((variant_id,)).get(variant_id)
 
 
-# One statement per number of ids, each compiled once (`shop.direct_sql` takes no
-# expanding IN lists). A cart's lines and their bundle parts are a handful of ids, and
-# the cart's line limit bounds how many such statements there can ever be.
-_SHELF_STOCK_BY_COUNT: dict[int, DirectStatement] = {}
-
-
-def _shelf_stock_statement(count: int) -> DirectStatement:
-    statement = _SHELF_STOCK_BY_COUNT.get(count)
-    if statement is None:
-        variants = Variant.__table__
-        names = [bindparam(f"id{index}", type_=variants.c.id.type) for index in range(count)]
-        query = select(variants.c.id, variants.c.stock).where(variants.c.id.in_(names))
-        statement = _SHELF_STOCK_BY_COUNT.setdefault(count, DirectStatement(query))
-    return statement
+_variants = Variant.__table__
+_SHELF_STOCK = select(_variants.c.id, _variants.c.stock).where(
+    _variants.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def shelf_stock(variant_ids: Iterable[int]) -> dict[int, int]:
-    """Units on the shelf now, per stocked variant id, in one query (run directly on
-    the session's connection: cart writes run this on every added unit)."""
+    """Units on the shelf now, per stocked variant id, in one query (a Core statement
+    on the session's connection: cart writes run this on every added unit)."""
     wanted = sorted(set(variant_ids))
     if not wanted:
         return {}
-    statement = _shelf_stock_statement(len(wanted))
-    params = {f"id{index}": variant_id for index, variant_id in enumerate(wanted)}
-    return dict(statement.rows(db.session.connection(), params))
+    return dict(db.session.connection().execute(_SHELF_STOCK, {"ids": wanted}).all())

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from shop.cart import attribution
 from shop.cart import service as cart_service
 from shop.cart import store as cart_store
 from shop.cart.store import ShopperCart
@@ -116,7 +117,7 @@ def _check_codes_and_gift(cart: ShopperCart, quote_: Quote) -> None:
         if result.status != CodeStatus.APPLIED:
             cart_service.remove_code(cart, result.code)
             cart_service.remember_gifts(quote_.pricing)
-            cart_store.save_choices(cart)
+            cart_store.save(cart)
             db.session.commit()
             raise CheckoutError(
                 f"{result.message}. We removed the code {result.code}; please review "
@@ -128,7 +129,7 @@ def _check_codes_and_gift(cart: ShopperCart, quote_: Quote) -> None:
     if shown - now_given:
         reasons = [n.message for n in quote_.pricing.priced.notices]
         cart_service.remember_gifts(quote_.pricing)
-        cart_store.save_choices(cart)
+        cart_store.save(cart)
         db.session.commit()
         raise CheckoutError(
             "Your free gift is no longer available for this order"
@@ -172,7 +173,7 @@ def place_order(
             )
         orders.release_reservation(previous, "shopper", "Replaced by a newer checkout.")
 
-    order = _freeze(quote_, details, cart, payment_provider, currency, fingerprint)
+    order = _freeze(quote_, details, cart, payment_provider, currency, fingerprint, now)
     order.reservation_expires_at = now + timedelta(minutes=reservation_minutes)
     db.session.add(order)
     db.session.flush()
@@ -195,6 +196,7 @@ def _freeze(
     provider: str,
     currency: str,
     fingerprint: str,
+    now: datetime,
 ) -> Order:
     priced = quote_.pricing.priced
     order = Order(
@@ -219,7 +221,11 @@ def _freeze(
         status=OrderStatus.PENDING,
     )
     # Priced lines are keyed like cart lines (str(variant_id)); gift lines have no article.
-    source_articles = {cart_line.key: cart_line.source_article_id for cart_line in cart.lines}
+    # An article unpublished or deleted since the line was added is no longer credited.
+    source_articles = {
+        cart_line.key: attribution.creditable(cart_line.source_article_id, now)
+        for cart_line in cart.lines
+    }
     for line in priced.lines:
         variant = quote_.pricing.variants.get(line.variant_id)
         order.lines.append(

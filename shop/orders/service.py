@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
-from shop.cart.models import CartLine
+from shop.cart import store as cart_store
 from shop.catalog.service import return_stock
 from shop.extensions import db
 from shop.money import format_money
@@ -157,7 +157,7 @@ def mark_paid(order: Order, actor: str, order_url: str) -> bool:
     order.reservation_expires_at = None
     _count_usage(order)
     if order.cart_id is not None:
-        db.session.execute(delete(CartLine).where(CartLine.cart_id == order.cart_id))
+        cart_store.remove_lines(order.cart_id)
     emails.queue_order_email(order, "order_confirmation", order_url)
     return True
 

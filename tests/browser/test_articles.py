@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from content.models import Article
-from shop.cart.models import CartLine
 from shop.extensions import db
 from tests.browser.conftest import serious_accessibility_violations
+from tests.integration.cart_helpers import stored_cart_lines
 
 GUIDE = "/guides/benefits-of-microcurrent-therapy"
 REVIEW = "/reviews/contour-microcurrent-device-review"
@@ -56,7 +56,7 @@ def test_read_the_guide_add_the_bundle_and_see_the_gift(page):
     assert "FREE" in gift.inner_text() and "$245.00 value" in gift.inner_text()
 
     db.session.rollback()
-    line = db.session.scalars(select(CartLine)).one()
+    [line] = stored_cart_lines()
     assert line.source_article_id == guide_id()  # the sale is credited to the guide
 
 
@@ -69,7 +69,8 @@ def test_the_guide_card_adds_to_the_cart_without_javascript(browser, live_server
     assert "Added Device + Serum Bundle to your cart." in page.text_content("main")
     assert page.locator("tr.cart-line-gift").count() == 1
     db.session.rollback()
-    assert db.session.scalars(select(CartLine)).one().source_article_id == guide_id()
+    [line] = stored_cart_lines()
+    assert line.source_article_id == guide_id()
     context.close()
 
 

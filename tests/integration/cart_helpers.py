@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from shop.cart.models import Cart
 from shop.catalog.models import Variant
 from shop.extensions import db
 
 
 def variant_id(sku: str) -> int:
     return db.session.scalar(select(Variant.id).where(Variant.sku == sku))
+
+
+@dataclass(frozen=True)
+class StoredLine:
+    sku: str | None
+    quantity: int
+    source_article_id: int | None
+
+
+def stored_cart_lines() -> list[StoredLine]:
+    """Every cart line in the database, cart by cart, each cart's in the order added."""
+    skus = dict(db.session.execute(select(Variant.id, Variant.sku)).all())
+    return [
+        StoredLine(skus.get(line["variant_id"]), line["quantity"], line["source_article_id"])
+        for lines in db.session.scalars(select(Cart.lines).order_by(Cart.id))
+        for line in lines
+    ]
 
 
 def csrf_token(client) -> str:

@@ -14,14 +14,19 @@ from content import service, shortcodes
 from content.models import Article, ArticleKind, ArticleSlugRedirect, ArticleStatus
 from content.seed import seed_articles
 from shop.admin.metrics import dashboard
-from shop.cart.models import CartLine
 from shop.catalog.models import Product, Variant
 from shop.demo import seed_demo
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.promotions.models import Promotion, PromotionStatus
 from shop.timeutil import utcnow
-from tests.integration.cart_helpers import CartClient, pay_demo, place_order, variant_id
+from tests.integration.cart_helpers import (
+    CartClient,
+    pay_demo,
+    place_order,
+    stored_cart_lines,
+    variant_id,
+)
 
 GUIDE = "benefits-of-microcurrent-therapy"
 HOW_TO = "how-to-use-a-microcurrent-device"
@@ -489,7 +494,7 @@ def test_adding_from_an_article_card_credits_the_article_on_the_order(shopper):
     status, _ = shopper.add("CHG-100", 1)  # from the shop, not from an article
     assert status == 200
     db.session.rollback()
-    lines = {line.variant.sku: line for line in db.session.scalars(select(CartLine))}
+    lines = {line.sku: line for line in stored_cart_lines()}
     assert lines["BND-ROSE"].source_article_id == guide.id
     assert lines["CHG-100"].source_article_id is None
 
@@ -514,7 +519,8 @@ def test_the_json_api_records_the_article_too(shopper):
     status, body = shopper.add("CMD-PEARL", 1, source_article=review.id)
     assert status == 200 and body["id"] == variant_id("CMD-PEARL")
     db.session.rollback()
-    assert db.session.scalars(select(CartLine)).one().source_article_id == review.id
+    [line] = stored_cart_lines()
+    assert line.source_article_id == review.id
 
 
 def test_unknown_draft_or_junk_articles_are_ignored_and_the_item_still_added(shopper):
@@ -526,7 +532,7 @@ def test_unknown_draft_or_junk_articles_are_ignored_and_the_item_still_added(sho
     status, _ = shopper.add("FPS-30", 1, source_article="not a number")
     assert status == 200
     db.session.rollback()
-    lines = db.session.scalars(select(CartLine)).all()
+    lines = stored_cart_lines()
     assert sorted(line.quantity for line in lines) == [1, 5]
     assert all(line.source_article_id is None for line in lines)
 

@@ -150,14 +150,14 @@ def test_connection_dropped_mid_checkout_fails_cleanly_and_writes_nothing(app, d
 
 
 def test_connection_dropped_mid_cart_change_fails_cleanly_and_the_next_one_works(app, demo_store):
-    """Cart statements run on the driver directly (`shop.direct_sql`); a dropped
-    connection there is still a clean 503, and the pool replaces the connection."""
+    """A dropped connection while the cart's row is written is a clean 503, nothing
+    is half-saved, and the pool replaces the connection."""
     needs_postgres()
     store = store_reporting_errors(app)
     shopper = CartClient(store.test_client())
     assert shopper.add("FPS-30", 1)[0] == 200
 
-    with connection_dropped_at(store, "INSERT INTO CART_LINE") as drop:
+    with connection_dropped_at(store, "UPDATE CART ") as drop:
         status, body = shopper.add("CHG-100", 1)
         assert drop["dropped"] and status == 503 and "Nothing was saved" in body["description"]
         assert [line["sku"] for line in shopper.cart()["items"]] == ["FPS-30"]

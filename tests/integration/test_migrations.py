@@ -8,9 +8,12 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import JSON, column, inspect, select
 from sqlalchemy import table as sa_table
 
+from content.models import Article
+from shop.cart.models import Cart
 from shop.catalog.models import Product
 from shop.extensions import db
 from shop.promotions.models import Promotion, PromotionVersion
+from tests.integration.cart_helpers import variant_id
 
 
 def schema_drift() -> list:
@@ -69,4 +72,45 @@ def test_promotion_links_go_down_to_id_lists_and_back_up_in_order(app, db_sessio
     again = db.session.get(Promotion, gift_id)
     assert (list(again.gift_variant_ids), list(again.required_product_ids)) == (gifts, [serum])
     assert db.session.scalar(select(PromotionVersion.version)) == 2
+    assert schema_drift() == []
+
+
+def test_cart_lines_go_down_to_rows_and_back_up_in_order(app, db_session, demo_store):
+    guide = db.session.scalar(
+        select(Article.id).where(Article.slug == "benefits-of-microcurrent-therapy")
+    )
+    gel, serum = variant_id("CHG-100"), variant_id("FPS-30")
+    cart = Cart(
+        lines=[
+            {"variant_id": gel, "quantity": 2, "source_article_id": None},
+            {"variant_id": serum, "quantity": 1, "source_article_id": guide},
+            # Staff deleted this variant after it was added: rows cannot name it.
+            {"variant_id": 999_999, "quantity": 1, "source_article_id": None},
+        ]
+    )
+    db.session.add(cart)
+    db.session.commit()
+    cart_id = cart.id
+    db_session.remove()
+
+    downgrade(revision="0a30efe4d975")
+    rows = sa_table(
+        "cart_line",
+        column("id"),
+        column("cart_id"),
+        column("variant_id"),
+        column("quantity"),
+        column("source_article_id"),
+    )
+    query = select(rows.c.variant_id, rows.c.quantity, rows.c.source_article_id)
+    with db.engine.connect() as connection:
+        stored = connection.execute(query.where(rows.c.cart_id == cart_id).order_by(rows.c.id))
+        assert [tuple(row) for row in stored] == [(gel, 2, None), (serum, 1, guide)]
+    assert "lines" not in {c["name"] for c in inspect(db.engine).get_columns("cart")}
+
+    upgrade()
+    assert db.session.get(Cart, cart_id).lines == [
+        {"variant_id": gel, "quantity": 2, "source_article_id": None},
+        {"variant_id": serum, "quantity": 1, "source_article_id": guide},
+    ]
     assert schema_drift() == []
