@@ -435,14 +435,3 @@ def save_article(article: Article, tags: Iterable[str] | None = None) -> Article
     db.session.add(article)
     db.session.commit()
     return article
-
-
-def rename_article(article: Article, new_slug: str) -> Article:
-    """Give an article a new slug; its old one answers with a permanent redirect."""
-    old_slug = article.slug
-    article.slug = new_slug
-    try:
-        return save_article(article)
-    except ArticleError:
-        article.slug = old_slug
-        raise
