@@ -17,8 +17,9 @@ from flask import (
 )
 
 from content import service, shortcodes, structured_data
-from content.models import Article, ArticleKind, ArticleTag
+from content.models import Article, ArticleKind, ArticleSlugRedirect, ArticleTag
 from content.seo import absolute_url, article_path
+from shop.cache import PAGES, caches
 from shop.cart.attribution import credit_articles_with
 from shop.catalog.models import Product
 from shop.catalog.service import active_variants, available_quantity
@@ -33,6 +34,12 @@ bp = Blueprint("content", __name__)
 def _credit_articles_in_carts(state) -> None:
     """Lines added from an article's product card credit it, if shoppers can read it."""
     credit_articles_with(state.app, service.is_live_article_id)
+
+
+@bp.record_once
+def _refresh_pages_when_articles_change(state) -> None:
+    """Guides, reviews, their tags and old addresses show on cached pages."""
+    caches(state.app).watch(PAGES, Article, ArticleTag, ArticleSlugRedirect)
 
 
 @bp.app_template_global()

@@ -35,6 +35,7 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
 
     app.session_interface = ReusedSignerSessionInterface()
     _init_extensions(app)
+    _init_caches(app)
     db_setup.init_app(app)  # after the extensions: its teardown must run before theirs
     _register_blueprints(app)
 
@@ -94,6 +95,17 @@ def _init_extensions(app: Flask) -> None:
     # Import every model module so metadata (and Alembic's autogenerate) sees all tables.
     from shop import models  # noqa: F401
     from shop.admin import auth  # noqa: F401  (registers the staff user loader)
+
+
+def _init_caches(app: Flask) -> None:
+    """The process caches, each with the model classes it is made from (`shop.cache`)."""
+    from shop import cache
+    from shop.catalog import snapshot
+    from shop.promotions import loader
+
+    cache.init_app(app)
+    snapshot.init_app(app)
+    loader.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from content.models import Article, ArticleSlugRedirect, ArticleTag
 from shop.admin.models import AuditEntry, StaffUser
+from shop.cache import CacheGeneration
 from shop.cart.models import Cart
 from shop.catalog.models import BundleComponent, Product, ProductImage, StockAdjustment, Variant
 from shop.catalog.reviews import ProductReview
@@ -13,7 +14,6 @@ from shop.orders.models import (
     OutboxEmail,
     Refund,
 )
-from shop.page_cache import CacheGeneration
 from shop.payments.models import PaymentEvent
 from shop.promotions.models import Promotion, PromotionVersion
 

@@ -7,32 +7,25 @@ session or a pending flash message is rendered as usual. The CSRF token is the o
 per-visitor value in an anonymous page; it is swapped for a placeholder when a page
 is stored and for the visitor's own token when it is served.
 
-Freshness: every flush that touches catalogue, promotion or editorial rows bumps a
-generation number stored in the database (`cache_generation`), so a staff change
-empties every worker's cache on every server within `GENERATION_CHECK_SECONDS`.
-Stock moves by plain UPDATEs during checkout and is not tracked: a cached stock
-message may lag by up to `PAGE_TTL_SECONDS`, and checkout checks stock again anyway.
+Freshness is `shop.cache`'s: the pages are the "pages" cache, which every feature
+tells which of its model classes change what pages show. Stock moves at checkout
+are not tracked (`CACHES_STAY_FRESH`): a cached stock message may lag by up to
+`PAGE_TTL_SECONDS`, and checkout checks stock again anyway.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, has_app_context, request, session
+from flask import Flask, Response, current_app, g, request, session
 from itsdangerous import BadSignature
-from sqlalchemy import event, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.http import HTTP_STATUS_CODES, dump_cookie, parse_cookie
 
-from shop.extensions import db
+from shop.cache import PAGES, Caches, ContentCache, caches
 from shop.signing import new_raw_csrf_token, sign_csrf_token
 
 PAGE_TTL_SECONDS = 30.0
-GENERATION_CHECK_SECONDS = 1.0
 MAX_PAGES = 256
 CSRF_PLACEHOLDER_BYTES = b"__CSRF_TOKEN_PLACEHOLDER__"
 
@@ -54,176 +47,12 @@ CACHEABLE_ENDPOINTS = frozenset(
     }
 )
 
-# Model classes whose changes make cached pages stale (by table name, so this module
-# needs no imports of feature packages).
-WATCHED_TABLES = frozenset(
-    {
-        "product",
-        "variant",
-        "product_image",
-        "bundle_component",
-        "promotion",
-        "article",
-        "article_slug_redirect",
-        "product_review",
-    }
-)
 
-
-class CacheGeneration(db.Model):
-    """One row: bumped whenever cached pages may have become stale."""
-
-    __tablename__ = "cache_generation"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    generation: Mapped[int] = mapped_column(default=0)
-
-
-@dataclass
+@dataclass(frozen=True)
 class _Entry:
-    generation: int
-    expires_at: float
     status: int
     body: bytes
     headers: list[tuple[str, str]]
-
-
-class PageCache:
-    """A small LRU of rendered responses, per process, safe across threads."""
-
-    def __init__(self) -> None:
-        self._pages: OrderedDict[str, _Entry] = OrderedDict()
-        self._lock = threading.Lock()
-        self._generation = -1
-        self._generation_checked_at = 0.0
-        self.hits = 0
-
-    def known_generation(self) -> int | None:
-        """The generation as last read, or None when it is due to be read again."""
-        if time.monotonic() - self._generation_checked_at >= GENERATION_CHECK_SECONDS:
-            return None
-        return self._generation
-
-    def current_generation(self) -> int:
-        """The shared generation, read from the database at most once a second."""
-        generation = self.known_generation()
-        if generation is None:
-            value = db.session.scalar(select(CacheGeneration.generation).limit(1))
-            generation = self._generation = value or 0
-            self._generation_checked_at = time.monotonic()
-        return generation
-
-    def forget_generation(self) -> None:
-        """Re-read the generation on next use (after this process bumped it)."""
-        self._generation_checked_at = 0.0
-
-    def get(self, key: str, generation: int) -> _Entry | None:
-        with self._lock:
-            entry = self._pages.get(key)
-            if entry is None or entry.generation != generation:
-                return None
-            if entry.expires_at < time.monotonic():
-                del self._pages[key]
-                return None
-            self._pages.move_to_end(key)
-            return entry
-
-    def put(self, key: str, entry: _Entry) -> None:
-        with self._lock:
-            self._pages[key] = entry
-            self._pages.move_to_end(key)
-            while len(self._pages) > MAX_PAGES:
-                self._pages.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-        self.forget_generation()
-
-
-def bump_generation(session_: Session) -> None:
-    """Mark every cached page stale, in the caller's transaction."""
-    updated = session_.execute(
-        update(CacheGeneration).values(generation=CacheGeneration.generation + 1)
-    )
-    if updated.rowcount == 0:
-        session_.add(CacheGeneration(id=1, generation=1))
-
-
-def _touches_watched_rows(session_: Session) -> bool:
-    for instance in (*session_.new, *session_.dirty, *session_.deleted):
-        table = getattr(instance, "__tablename__", None)
-        if table in WATCHED_TABLES and (
-            instance not in session_.dirty or session_.is_modified(instance)
-        ):
-            return True
-    return False
-
-
-def _mark_stale(session_: Session) -> None:
-    """Bump the shared generation in this transaction and drop this process's copies."""
-    if session_.info.get("bumping"):
-        return
-    session_.info["bumping"] = True
-    try:
-        bump_generation(session_)
-    finally:
-        session_.info["bumping"] = False
-    session_.info["content_changed"] = True
-    _notify_stale_content()
-
-
-def _notify_stale_content() -> None:
-    if has_app_context():
-        for listener in current_app.extensions.get("stale_content_listeners", ()):
-            listener()
-
-
-@event.listens_for(Session, "after_commit")
-def _drop_copies_again_after_commit(session_: Session) -> None:
-    """Copies are dropped when a change is flushed, but until it commits another
-    thread of this process can still read the old rows and cache them again; drop
-    once more when the change is visible to everyone."""
-    if session_.info.pop("content_changed", False):
-        _notify_stale_content()
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back_change(session_: Session, previous_transaction) -> None:
-    # A savepoint rolled back inside a transaction that still commits keeps the flag.
-    if previous_transaction.parent is None:
-        session_.info.pop("content_changed", None)
-
-
-@event.listens_for(Session, "before_flush")
-def _invalidate_on_content_change(session_: Session, _context, _instances) -> None:
-    if _touches_watched_rows(session_):
-        _mark_stale(session_)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _invalidate_on_bulk_change(state) -> None:
-    """Bulk UPDATE/DELETE statements bypass the flush; catch those on watched tables.
-    Stock-only updates (checkout reserving units) are left to the TTL: bumping on every
-    order would empty the cache all day."""
-    if not (state.is_update or state.is_delete) or state.session.info.get("bumping"):
-        return
-    table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) not in WATCHED_TABLES:
-        return
-    if state.is_update:
-        changed = {
-            getattr(column, "key", str(column))
-            for column in getattr(state.statement, "_values", None) or {}
-        }
-        if changed and changed <= {"stock"}:
-            return
-    _mark_stale(state.session)
-
-
-def on_stale_content(app: Flask, listener) -> None:
-    """Register a callback run in-process when content changes (cache owners use it)."""
-    app.extensions.setdefault("stale_content_listeners", []).append(listener)
 
 
 def _is_anonymous_request() -> bool:
@@ -261,10 +90,11 @@ class AnonymousPageServer:
     only when it holds nothing personal.
     """
 
-    def __init__(self, app: Flask, cache: PageCache) -> None:
+    def __init__(self, app: Flask, registry: Caches) -> None:
         self.app = app
         self.wsgi_app = app.wsgi_app
-        self.cache = cache
+        self.registry = registry
+        self.pages = registry[PAGES]
         config = app.config
         self.cart_cookie = config["CART_COOKIE_NAME"]
         self.session_cookie = config["SESSION_COOKIE_NAME"]
@@ -287,8 +117,7 @@ class AnonymousPageServer:
     def __call__(self, environ: dict, start_response):
         if environ.get("REQUEST_METHOD") != "GET":
             return self.wsgi_app(environ, start_response)
-        generation = self._generation()
-        entry = None if generation is None else self.cache.get(cache_key(environ), generation)
+        entry = self.pages.get(cache_key(environ)) if self._pages_are_fresh() else None
         if entry is None:
             return self.wsgi_app(environ, start_response)
         cookies = parse_cookie(environ)
@@ -297,7 +126,6 @@ class AnonymousPageServer:
         raw_token, new_session_cookie = self._raw_csrf_token(cookies.get(self.session_cookie))
         if raw_token is None:
             return self.wsgi_app(environ, start_response)
-        self.cache.hits += 1
         body = entry.body
         if CSRF_PLACEHOLDER_BYTES in body:
             secret = self.app.config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
@@ -309,17 +137,18 @@ class AnonymousPageServer:
         start_response(f"{entry.status} {HTTP_STATUS_CODES.get(entry.status, '')}", headers)
         return [body]
 
-    def _generation(self) -> int | None:
-        """The shared generation; None when the database cannot say (Flask then
-        answers the request, with its own error page if the database is down)."""
-        generation = self.cache.known_generation()
-        if generation is None:
-            try:
-                with self.app.app_context():
-                    generation = self.cache.current_generation()
-            except SQLAlchemyError:
-                return None
-        return generation
+    def _pages_are_fresh(self) -> bool:
+        """Whether the pages held may be served: the shared generations were read
+        within the last second, or are read now. False when the database cannot say
+        (Flask then answers the request, with its own error page if it is down)."""
+        if not self.registry.generations_due():
+            return True
+        try:
+            with self.app.app_context():
+                self.registry.refresh()
+        except SQLAlchemyError:
+            return False
+        return True
 
     def _raw_csrf_token(self, session_cookie: str | None) -> tuple[str | None, str | None]:
         """(raw token, Set-Cookie value for a new session) for an anonymous reader;
@@ -342,11 +171,11 @@ class AnonymousPageServer:
 
 
 def init_app(app: Flask) -> None:
-    cache = PageCache()
-    app.extensions["page_cache"] = cache
-    on_stale_content(app, cache.clear)
+    registry = caches(app)
+    pages = registry.add(ContentCache(PAGES, maxsize=MAX_PAGES, ttl=PAGE_TTL_SECONDS))
     if not app.config.get("PAGE_CACHE_ENABLED", True):
         return
+    session_cookie = app.config["SESSION_COOKIE_NAME"] + "="
     # Stored pages carry what every response gets from `shop.security`: a hit never
     # passes through Flask's after-request hooks.
     always_sent = app.extensions["security_headers"]
@@ -354,18 +183,20 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def note_an_anonymous_read() -> None:
         # Decided before the view runs: rendering consumes a pending flash, and the page
-        # showing it must not be stored for everyone.
+        # showing it must not be stored for everyone. The pages cache is checked now,
+        # and a page rendered after another thread emptied it is not kept.
         if _is_anonymous_request():
-            g.page_cache_store = True
+            g.page_cache_epoch = registry.fresh(PAGES).epoch
 
     @app.after_request
     def store_in_cache(response: Response) -> Response:
-        if not g.pop("page_cache_store", False) or response.status_code != 200:
+        epoch = g.pop("page_cache_epoch", None)
+        if epoch is None or response.status_code != 200:
             return response
         if response.direct_passthrough or response.is_streamed:
             return response
         if any(
-            name.lower() == "set-cookie" and not value.startswith("session=")
+            name.lower() == "set-cookie" and not value.startswith(session_cookie)
             for name, value in response.headers.items()
         ):
             return response  # something personal was decided while rendering
@@ -384,17 +215,12 @@ def init_app(app: Flask) -> None:
             # Flask adds this when it saves the session, after these hooks: every hit
             # carries the reader's own CSRF token, so caches must key on the cookie.
             headers.append(("Vary", "Cookie"))
-        cache.put(
+        pages.put(
             cache_key(request.environ),
-            _Entry(
-                cache.current_generation(),
-                time.monotonic() + PAGE_TTL_SECONDS,
-                response.status_code,
-                body,
-                headers,
-            ),
+            _Entry(response.status_code, body, headers),
+            read_in_epoch=epoch,
         )
         response.headers["X-Page-Cache"] = "miss"
         return response
 
-    app.wsgi_app = AnonymousPageServer(app, cache)
+    app.wsgi_app = AnonymousPageServer(app, registry)

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from shop.admin import audit, images
 from shop.admin.errors import AdminActionError, StaleEditError
 from shop.admin.models import StaffUser
+from shop.cache import CACHES_STAY_FRESH
 from shop.catalog.models import (
     BundleComponent,
     Product,
@@ -608,7 +609,7 @@ def adjust_stock(variant_id: int, delta: int, reason: str, staff: StaffUser) -> 
         update(Variant)
         .where(Variant.id == variant.id, Variant.stock + delta >= 0)
         .values(stock=Variant.stock + delta)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **CACHES_STAY_FRESH)
     )
     if result.rowcount != 1:
         db.session.rollback()

@@ -27,7 +27,12 @@ from shop.admin.models import StaffUser
 from shop.catalog.models import Product, Variant
 from shop.extensions import db
 from shop.orders.models import OrderPromotion
-from shop.promotions.loader import MisconfiguredPromotion, load_gift_stock, to_rule
+from shop.promotions.loader import (
+    MisconfiguredPromotion,
+    PromotionTerms,
+    load_gift_stock,
+    to_rule,
+)
 from shop.promotions.models import Promotion, PromotionStatus, PromotionVersion, RewardType
 from shop.promotions.rules import (
     MAX_PERCENT_OFF,
@@ -275,7 +280,7 @@ def validate(data: PromotionData, promotion_id: int | None = None) -> dict:
         id=promotion_id or 0, status=PromotionStatus.DRAFT, version=1, times_used=0, **settings
     )
     try:
-        to_rule(draft, load_gift_stock([draft]))
+        to_rule(PromotionTerms.of(draft), load_gift_stock([draft]))
     except MisconfiguredPromotion:
         raise AdminActionError(
             "Please correct the highlighted fields.",

@@ -26,7 +26,7 @@ from shop.input_rules import is_ascii_digits
 from shop.orders.models import Order
 from shop.orders.states import PAID_STATES
 from shop.promotions.engine import PricedCart, price_cart
-from shop.promotions.loader import load_gift_stock, load_promotions, to_rule
+from shop.promotions.loader import PromotionTerms, load_gift_stock, load_promotions, to_rule
 from shop.promotions.models import Promotion
 from shop.promotions.rules import CartLineInput, ShopperContext
 from shop.timeutil import utcnow
@@ -265,9 +265,10 @@ def simulate(
     """Price every cart under the live promotions, then with the draft as well."""
     now = now or utcnow()
     moment = simulation_moment(draft, now)
-    live = list(load_promotions())
+    live = [PromotionTerms.of(promotion) for promotion in load_promotions()]
+    draft_terms = PromotionTerms.of(draft)
     others = [p for p in live if p.id != draft.id]
-    gift_stock = load_gift_stock([*live, draft])
+    gift_stock = load_gift_stock([*live, draft_terms])
     names = {p.id: p.name for p in others}
     names[draft.id] = draft.name
     skipped: list[str] = []
@@ -288,7 +289,7 @@ def simulate(
             cart.lines, rules_for(live, cart.lines, True), context, moment, format_money
         )
         after = price_cart(
-            cart.lines, rules_for([*others, draft], cart.lines), context, moment, format_money
+            cart.lines, rules_for([*others, draft_terms], cart.lines), context, moment, format_money
         )
         outcomes = tuple(
             RuleOutcome(

@@ -12,6 +12,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from shop.cache import CACHES_STAY_FRESH
 from shop.catalog.models import BundleComponent, Product, ProductType, Variant
 from shop.extensions import db
 
@@ -141,7 +142,7 @@ def take_stock(session: Session, movements: Iterable[tuple[int, int]]) -> None:
                 update(Variant)
                 .where(Variant.id == variant_id, Variant.stock >= units)
                 .values(stock=Variant.stock - units)
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False, **CACHES_STAY_FRESH)
             )
             if result.rowcount != 1:
                 raise OutOfStockError(variant_id, units)  # leaving the block rolls back
@@ -155,7 +156,7 @@ def return_stock(session: Session, movements: Iterable[tuple[int, int]]) -> None
             update(Variant)
             .where(Variant.id == variant_id)
             .values(stock=Variant.stock + units)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, **CACHES_STAY_FRESH)
         )
     _forget_loaded_stock(session)
 

@@ -4,10 +4,10 @@ Pricing a cart, listing its lines and checking a new line is for sale need a
 variant's price, titles, picture and bundle parts on every cart request, and those
 change only when staff edit the catalogue. Reading them through the ORM on every
 request (variant, product, images, bundle parts: four rounds) was most of what a
-cart write cost. So each process keeps plain frozen copies, filled on first use and
-dropped when the shared content generation moves (see `shop.page_cache`): a staff
-edit on any server reaches every process within `GENERATION_CHECK_SECONDS`, and at
-once in the process that made it.
+cart write cost. So each process keeps plain frozen copies in the "catalogue" cache
+(`shop.cache`), filled on first use and emptied when a catalogue row changes: a
+staff edit on any server reaches every process within `GENERATION_CHECK_SECONDS`,
+and at once in the process that made it.
 
 Stock is deliberately not here: it moves with every order, so stock checks read it
 live (`shelf_stock`).
@@ -15,18 +15,23 @@ live (`shelf_stock`).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import current_app, has_app_context
+from flask import Flask, has_app_context
 from sqlalchemy import bindparam, select
 
+from shop.cache import PAGES, ContentCache, caches
 from shop.catalog.models import BundleComponent, Product, ProductImage, ProductType, Variant
+from shop.catalog.reviews import ProductReview
 from shop.extensions import db
 
+CATALOGUE = "catalogue"
 # A store's catalogue is small; this only bounds memory if one is not.
 MAX_CACHED_VARIANTS = 20_000
+# The shared generations keep the copies fresh; the time limit only lets copies of
+# variants nobody asks about any more go.
+KEEP_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -56,30 +61,6 @@ class VariantSnapshot:
         if self.option_value:
             return f"{self.product_title} - {self.option_value}"
         return self.product_title
-
-
-class _SnapshotCache:
-    def __init__(self) -> None:
-        self.entries: dict[int, VariantSnapshot] = {}
-        self.generation: int | None = None
-        # Moves on every clear. A read that began before a clear may hold old rows, so
-        # it is only kept if no clear happened meanwhile (threaded servers).
-        self.epoch = 0
-        self.lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries = {}
-            self.epoch += 1
-
-    def keep(self, fresh: dict[int, VariantSnapshot], read_in_epoch: int) -> None:
-        with self.lock:
-            if self.epoch != read_in_epoch:
-                return
-            if len(self.entries) + len(fresh) > MAX_CACHED_VARIANTS:
-                self.entries = {}
-            # A new dict, so a reader holding the old one never sees it change under it.
-            self.entries = {**self.entries, **fresh}
 
 
 def _read(variant_ids: list[int]) -> dict[int, VariantSnapshot]:
@@ -141,30 +122,23 @@ def _read(variant_ids: list[int]) -> dict[int, VariantSnapshot]:
     }
 
 
-def _cache() -> _SnapshotCache | None:
-    if not has_app_context():
-        return None
-    extensions = current_app.extensions
-    cache = extensions.get("variant_snapshots")
-    if cache is None:
-        cache = extensions["variant_snapshots"] = _SnapshotCache()
-        from shop.page_cache import on_stale_content
-
-        on_stale_content(current_app, cache.clear)
-    page_cache = extensions.get("page_cache")
-    generation = page_cache.current_generation() if page_cache is not None else None
-    if generation is None or generation != cache.generation:
-        cache.clear()
-        cache.generation = generation
-    return cache
+def init_app(app: Flask) -> None:
+    """The per-process catalogue cache, and the model classes whose rows it copies."""
+    registry = caches(app)
+    registry.add(
+        ContentCache(CATALOGUE, maxsize=MAX_CACHED_VARIANTS, ttl=KEEP_SECONDS),
+        watches=(Product, Variant, ProductImage, BundleComponent),
+    )
+    # Product pages and listings show these rows (and reviews) too.
+    registry.watch(PAGES, Product, Variant, ProductImage, BundleComponent, ProductReview)
 
 
 def recheck_catalogue() -> None:
-    """Make the next snapshot read check the shared generation now rather than within
+    """Make the next snapshot read check the shared generations now rather than within
     the usual second: checkout calls this so an order never uses a price staff changed
     on another server a moment ago."""
-    if has_app_context() and (page_cache := current_app.extensions.get("page_cache")):
-        page_cache.forget_generation()
+    if has_app_context():
+        caches().check_generations_now()
 
 
 def variant_snapshots(variant_ids: Iterable[int]) -> dict[int, VariantSnapshot]:
@@ -173,16 +147,15 @@ def variant_snapshots(variant_ids: Iterable[int]) -> dict[int, VariantSnapshot]:
     wanted = set(variant_ids)
     if not wanted:
         return {}
-    cache = _cache()
-    if cache is None:
+    if not has_app_context():
         return _read(sorted(wanted))
-    entries, epoch = cache.entries, cache.epoch
-    missing = [vid for vid in wanted if vid not in entries]
-    if not missing:
-        return {vid: entries[vid] for vid in wanted}
-    fresh = _read(sorted(missing))
-    cache.keep(fresh, epoch)
-    found = {vid: entries[vid] for vid in wanted if vid in entries}
+    cache = caches().fresh(CATALOGUE)
+    epoch = cache.epoch
+    found = cache.get_many(wanted)
+    if len(found) == len(wanted):
+        return found
+    fresh = _read(sorted(wanted - found.keys()))
+    cache.put_many(fresh, read_in_epoch=epoch)
     return {**found, **fresh}
 
 

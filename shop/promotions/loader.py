@@ -2,26 +2,37 @@
 
 The engine never reads the database; this module does: the promotions that can
 matter and the stock of every gift variant they name, kept per process as a snapshot
-(re-read when staff change anything, and every few seconds for the gift stock), and
-the rules made from it, shared by every pricing they do not depend on.
+of plain values in the "promotions" cache (`shop.cache`: emptied when staff change a
+promotion or the catalogue rows its gifts come from, and every few seconds for the
+gift stock), and the rules made from it, shared by every pricing they do not depend
+on.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import cached_property
 
-from flask import current_app, has_app_context
+from flask import Flask, has_app_context
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from shop.catalog.models import BundleComponent, Variant
+from shop.cache import PAGES, ContentCache, caches
+from shop.catalog.models import BundleComponent, Product, Variant
 from shop.catalog.service import available_quantity
 from shop.extensions import db
-from shop.promotions.models import Promotion, PromotionStatus, RewardType
+from shop.promotions.models import (
+    Promotion,
+    PromotionGiftVariant,
+    PromotionPercentProduct,
+    PromotionRequiredProduct,
+    PromotionRequiredVariant,
+    PromotionStatus,
+    RewardType,
+)
 from shop.promotions.rules import (
     CartLineInput,
     ContainsProducts,
@@ -54,6 +65,46 @@ def load_promotions(statuses: Iterable[str] = (PromotionStatus.ACTIVE,)) -> Sequ
 
 
 @dataclass(frozen=True)
+class PromotionTerms:
+    """A promotion as plain values: what a rule is made of. The snapshot every request
+    of a process shares holds these, never ORM rows (which belong to one session)."""
+
+    id: int
+    name: str
+    label: str
+    status: str
+    version: int
+    priority: int
+    combinable: bool
+    code: str | None
+    min_subtotal: int | None
+    required_product_ids: tuple[int, ...]
+    required_variant_ids: tuple[int, ...]
+    required_min_quantity: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+    first_order_only: bool
+    reward_type: str
+    percent_off: int | None
+    percent_product_ids: tuple[int, ...]
+    amount_off: int | None
+    gift_variant_ids: tuple[int, ...]
+    gift_per_units: int | None
+    gift_max_quantity: int
+    usage_limit_total: int | None
+    usage_limit_per_email: int | None
+    times_used: int
+
+    @classmethod
+    def of(cls, promotion: Promotion) -> PromotionTerms:
+        values = {}
+        for field in fields(cls):
+            value = getattr(promotion, field.name)
+            values[field.name] = tuple(value) if field.name.endswith("_ids") else value
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class GiftStock:
     """What the loader needs to know about a gift variant."""
 
@@ -64,7 +115,7 @@ class GiftStock:
     available: int
 
 
-def load_gift_stock(promotions: Sequence[Promotion]) -> dict[int, GiftStock]:
+def load_gift_stock(promotions: Sequence[Promotion | PromotionTerms]) -> dict[int, GiftStock]:
     ids = {
         vid for p in promotions if p.reward_type == RewardType.GIFT for vid in p.gift_variant_ids
     }
@@ -102,13 +153,13 @@ class PromotionUsageCounts:
 
 
 class MisconfiguredPromotion(ValueError):
-    def __init__(self, promotion: Promotion, problem: str) -> None:
+    def __init__(self, promotion: PromotionTerms, problem: str) -> None:
         super().__init__(f"promotion {promotion.id} ({promotion.name}) {problem}")
         self.promotion_id = promotion.id
 
 
 def to_rule(
-    promotion: Promotion,
+    promotion: PromotionTerms,
     gift_stock: dict[int, GiftStock],
     lines: Sequence[CartLineInput] = (),
     promotion_usage: PromotionUsageCounts | None = None,
@@ -159,7 +210,7 @@ def to_rule(
     )
 
 
-def _reward(promotion: Promotion, gift_stock: dict[int, GiftStock], lines):
+def _reward(promotion: PromotionTerms, gift_stock: dict[int, GiftStock], lines):
     if promotion.reward_type == RewardType.GIFT:
         wanted_by_lines: dict[int, int] = {}
         for line in lines:
@@ -189,14 +240,37 @@ def _reward(promotion: Promotion, gift_stock: dict[int, GiftStock], lines):
     return FreeShipping()
 
 
+PROMOTIONS = "promotions"
+_SNAPSHOT_KEY = "snapshot"
+# Gift stock moves with every order and does not empty the cache (`CACHES_STAY_FRESH`),
+# so a snapshot lives only this long; checkout reserves gift stock atomically anyway.
+SNAPSHOT_SECONDS = 5.0
+
+
+def init_app(app: Flask) -> None:
+    """The per-process promotions cache, and the model classes whose rows it copies."""
+    registry = caches(app)
+    promotion_rows = (
+        Promotion,
+        PromotionRequiredProduct,
+        PromotionRequiredVariant,
+        PromotionPercentProduct,
+        PromotionGiftVariant,
+    )
+    registry.add(
+        ContentCache(PROMOTIONS, maxsize=1, ttl=SNAPSHOT_SECONDS),
+        # Gift options carry their product's title, price and whether it is on sale.
+        watches=(*promotion_rows, Product, Variant, BundleComponent),
+    )
+    registry.watch(PAGES, *promotion_rows)  # the offer bar, notes on product pages
+
+
 @dataclass
 class _PromotionSnapshot:
-    """Promotion rows (detached from any session) and gift stock, as read at one time."""
+    """The promotions and their gift stock, as read at one time."""
 
-    promotions: Sequence[Promotion]
+    promotions: tuple[PromotionTerms, ...]
     gift_stock: dict[int, GiftStock]
-    generation: int
-    read_at: float
     # The rules for a cart that holds none of the gift variants and no shopper's usage
     # counts: most pricings. Built on first use, then shared by them until the
     # snapshot is replaced (rules are frozen).
@@ -212,40 +286,21 @@ class _PromotionSnapshot:
         )
 
 
-# Gift stock moves with every order and is not tracked by the cache generation, so a
-# snapshot lives only this long; checkout reserves gift stock atomically regardless.
-SNAPSHOT_SECONDS = 5.0
-
-
-def _read_snapshot(generation: int) -> _PromotionSnapshot:
-    promotions = list(load_promotions())
-    gift_stock = load_gift_stock(promotions)
-    for promotion in promotions:
-        db.session.expunge(promotion)  # later commits must not expire the shared copy
-    return _PromotionSnapshot(promotions, gift_stock, generation, time.monotonic())
+def _read_snapshot() -> _PromotionSnapshot:
+    promotions = tuple(PromotionTerms.of(promotion) for promotion in load_promotions())
+    return _PromotionSnapshot(promotions, load_gift_stock(promotions))
 
 
 def _current_snapshot() -> _PromotionSnapshot:
-    """The promotions as this process last read them, re-read when staff changed any
-    (shared generation) or when the gift stock figures are older than a few seconds."""
+    """The promotions as this process last read them (see `init_app`)."""
     if not has_app_context():
-        return _read_snapshot(0)
-    extensions = current_app.extensions
-    holder = extensions.setdefault("promotion_snapshot", {"value": None})
-    if "promotion_snapshot_listener" not in extensions:
-        extensions["promotion_snapshot_listener"] = True
-        from shop.page_cache import on_stale_content
-
-        on_stale_content(current_app, lambda: holder.update(value=None))
-    page_cache = extensions.get("page_cache")
-    generation = page_cache.current_generation() if page_cache is not None else 0
-    snapshot = holder["value"]
-    if (
-        snapshot is None
-        or snapshot.generation != generation
-        or time.monotonic() - snapshot.read_at > SNAPSHOT_SECONDS
-    ):
-        snapshot = holder["value"] = _read_snapshot(generation)
+        return _read_snapshot()
+    cache = caches().fresh(PROMOTIONS)
+    epoch = cache.epoch
+    snapshot = cache.get(_SNAPSHOT_KEY)
+    if snapshot is None:
+        snapshot = _read_snapshot()
+        cache.put(_SNAPSHOT_KEY, snapshot, read_in_epoch=epoch)
     return snapshot
 
 

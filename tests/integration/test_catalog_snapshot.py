@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from shop.cache import CacheGeneration, caches
 from shop.catalog.models import Variant
-from shop.catalog.snapshot import variant_snapshot
+from shop.catalog.snapshot import CATALOGUE, variant_snapshot
 from shop.extensions import db
 from shop.orders.models import Order
-from shop.page_cache import CacheGeneration
 from tests.integration.cart_helpers import CartClient, place_order, variant_id
 from tests.integration.test_query_counts import counted
 
@@ -100,12 +100,12 @@ def test_a_read_overtaken_by_a_catalogue_change_is_not_kept(app, demo_store, mon
 
     def read_while_staff_change_lands(ids):
         rows = real_read(ids)
-        app.extensions["variant_snapshots"].clear()  # what a staff change does
+        caches(app)[CATALOGUE].clear()  # what a staff change does
         return rows
 
     monkeypatch.setattr(snapshot, "_read", read_while_staff_change_lands)
     assert snapshot.variant_snapshots([serum])[serum].price == 5800  # answered...
-    assert serum not in app.extensions["variant_snapshots"].entries  # ...not kept
+    assert serum not in caches(app)[CATALOGUE]  # ...not kept
 
 
 def test_copies_cached_between_a_change_and_its_commit_are_dropped(app, demo_store):
@@ -113,9 +113,9 @@ def test_copies_cached_between_a_change_and_its_commit_are_dropped(app, demo_sto
     old = variant_snapshot(serum)
     db.session.get(Variant, serum).price = 6100
     db.session.flush()  # drops this process's copies
-    cache = app.extensions["variant_snapshots"]
+    cache = caches(app)[CATALOGUE]
     # Meanwhile another thread reads the row still committed and caches it again.
-    cache.keep({serum: old}, cache.epoch)
+    cache.put(serum, old, read_in_epoch=cache.epoch)
     db.session.commit()
-    assert serum not in cache.entries
+    assert serum not in cache
     assert variant_snapshot(serum).price == 6100

@@ -9,6 +9,7 @@ import time
 import pytest
 from sqlalchemy import select, text, update
 
+from shop.cache import PAGES, caches
 from shop.catalog.models import Product, Variant
 from shop.catalog.service import take_stock
 from shop.extensions import db
@@ -20,7 +21,7 @@ PAGE = "/products/peptide-serum"
 
 @pytest.fixture
 def reader(app, demo_store):
-    app.extensions["page_cache"].clear()
+    caches(app)[PAGES].clear()
     return app.test_client()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from shop.cache import PAGES, caches
 from tests.integration.cart_helpers import ADDRESS, CartClient, pay_demo, place_order, variant_id
 
 PRODUCT_PAGE = "/products/peptide-serum"
@@ -16,7 +17,7 @@ def kept_by_no_cache(response) -> bool:
 
 @pytest.fixture
 def shopper(app, demo_store):
-    app.extensions["page_cache"].clear()
+    caches(app)[PAGES].clear()
     shopper = CartClient(app.test_client())
     assert shopper.add("FPS-30", 1)[0] == 200
     return shopper
@@ -91,7 +92,7 @@ def test_the_add_that_makes_the_cart_is_private(app, demo_store):
     "path", [PRODUCT_PAGE, "/cart.js", "/", "/guides/how-to-use-a-microcurrent-device"]
 )
 def test_anonymous_pages_keep_their_caching(app, demo_store, path):
-    app.extensions["page_cache"].clear()
+    caches(app)[PAGES].clear()
     reader = app.test_client()
     first, second = reader.get(path), reader.get(path)
     assert first.status_code == second.status_code == 200

@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -15,13 +16,19 @@ import redis
 import requests
 from sqlalchemy import func, select
 
-from shop.catalog.models import Variant
+from content.models import Article
+from shop.admin.models import Role
+from shop.cache import GENERATION_CHECK_SECONDS
+from shop.catalog.models import Product, Variant
 from shop.extensions import db
 from shop.orders.models import Order
+from shop.promotions.models import Promotion
+from tests.integration.admin_helpers import PASSWORD, make_staff
 from tests.integration.cart_helpers import ADDRESS
 from tests.support.gunicorn import GunicornServer
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
+GUIDE_SLUG = "benefits-of-microcurrent-therapy"
 
 
 def redis_available() -> bool:
@@ -153,3 +160,75 @@ def test_failed_sign_ins_are_counted_across_both_servers(two_servers):
         blocked = visitor.post(f"{server}/admin/login", data=attempt, timeout=10)
         assert blocked.status_code == 429
         assert "Too many failed sign-in attempts" in blocked.text
+
+
+def answers_from_every_worker(url: str, tries: int = 8) -> list[requests.Response]:
+    """Each server runs two workers, each with caches of its own: ask several times."""
+    return [requests.get(url, timeout=10) for _ in range(tries)]
+
+
+def test_a_change_on_one_server_reaches_the_caches_of_the_other(two_servers):
+    a, b = (server.url for server in two_servers)
+    product_page, guide = f"{b}/products/peptide-serum", f"{b}/guides/{GUIDE_SLUG}"
+    for url in (product_page, guide):
+        answers = answers_from_every_worker(url)
+        assert any(r.headers.get("X-Page-Cache") == "hit" for r in answers)  # cached on b
+    shopper = requests.Session()
+    token = csrf_from(shopper.get(f"{b}/products", timeout=10).text)
+    serum_id = db.session.scalar(select(Variant.id).where(Variant.sku == "FPS-30"))
+    added = shopper.post(
+        f"{b}/cart/add.js",
+        json={"id": serum_id, "quantity": 1},
+        headers={"X-CSRFToken": token},
+        timeout=10,
+    )
+    assert added.status_code == 200 and added.json()["original_price"] == 5800
+
+    # A merchandiser renames the serum on server a, through its back office.
+    staff = make_staff(Role.MERCHANDISER)
+    merchandiser = requests.Session()
+    token = csrf_from(merchandiser.get(f"{a}/admin/login", timeout=10).text)
+    signed_in = merchandiser.post(
+        f"{a}/admin/login",
+        data={"email": staff.email, "password": PASSWORD, "csrf_token": token},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert signed_in.status_code == 302
+    serum = db.session.scalar(select(Product).where(Product.handle == "peptide-serum"))
+    edit_page = merchandiser.get(f"{a}/admin/products/{serum.id}", timeout=10).text
+    saved = merchandiser.post(
+        f"{a}/admin/products/{serum.id}",
+        data={
+            "csrf_token": csrf_from(edit_page),
+            "title": "Firming Peptide Serum Plus",
+            "handle": serum.handle,
+            "subtitle": serum.subtitle,
+            "description": serum.description,
+            "product_type": serum.product_type,
+            "option_name": serum.option_name or "",
+            "position": str(serum.position),
+            "version": str(serum.version),
+            "is_active": "y",
+        },
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert saved.status_code == 302
+    # A third process (this test's app) changes a price, an article and the gift's label.
+    db.session.rollback()
+    db.session.get(Variant, serum_id).price = 6100
+    db.session.scalar(select(Article).where(Article.slug == GUIDE_SLUG)).title = "Renamed guide"
+    gift = db.session.scalars(select(Promotion).where(Promotion.reward_type == "gift")).one()
+    gift.label = "A FREE set, on the house"
+    db.session.commit()
+
+    time.sleep(GENERATION_CHECK_SECONDS + 0.2)
+    for answer in answers_from_every_worker(product_page):
+        assert "Firming Peptide Serum Plus" in answer.text
+        assert "A FREE set, on the house" in answer.text
+    for answer in answers_from_every_worker(guide):
+        assert "Renamed guide" in answer.text
+    for _ in range(4):  # the cart prices from each worker's catalogue cache
+        cart = shopper.get(f"{b}/cart.js", timeout=10).json()
+        assert [item["original_price"] for item in cart["items"] if not item["is_gift"]] == [6100]
