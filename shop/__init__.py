@@ -31,9 +31,6 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
 
     db_setup.check_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from shop.signing import ReusedSignerSessionInterface
-
-    app.session_interface = ReusedSignerSessionInterface()
     _init_extensions(app)
     _init_caches(app)
     db_setup.init_app(app)  # after the extensions: its teardown must run before theirs

@@ -15,19 +15,21 @@ are not tracked (`CACHES_STAY_FRESH`): a cached stock message may lag by up to
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, g, request, session
-from itsdangerous import BadSignature
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import HTTP_STATUS_CODES, dump_cookie, parse_cookie
 
 from shop.cache import PAGES, Caches, ContentCache, caches
-from shop.signing import new_raw_csrf_token, sign_csrf_token
 
 PAGE_TTL_SECONDS = 30.0
 MAX_PAGES = 256
 CSRF_PLACEHOLDER_BYTES = b"__CSRF_TOKEN_PLACEHOLDER__"
+# The salt Flask-WTF signs form tokens with (`flask_wtf.csrf.generate_csrf`).
+FLASK_WTF_CSRF_SALT = "wtf-csrf-token"
 
 # Pages worth caching: what readers land on. Writes and personal pages never are.
 CACHEABLE_ENDPOINTS = frozenset(
@@ -113,6 +115,12 @@ class AnonymousPageServer:
             "partitioned": interface.get_cookie_partitioned(app),
         }
         self.session_max_age = int(app.permanent_session_lifetime.total_seconds())
+        # Built once: Flask's session serializer and a signer like Flask-WTF's, for the
+        # keys the app was built with (the libraries would build both per request).
+        self.session_serializer = interface.get_signing_serializer(app)
+        self.csrf_signer = URLSafeTimedSerializer(
+            config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt=FLASK_WTF_CSRF_SALT
+        )
 
     def __call__(self, environ: dict, start_response):
         if environ.get("REQUEST_METHOD") != "GET":
@@ -128,8 +136,7 @@ class AnonymousPageServer:
             return self.wsgi_app(environ, start_response)
         body = entry.body
         if CSRF_PLACEHOLDER_BYTES in body:
-            secret = self.app.config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
-            token = sign_csrf_token(secret, raw_token)
+            token = self.csrf_signer.dumps(raw_token)
             body = body.replace(CSRF_PLACEHOLDER_BYTES, token.encode())
         headers = [*entry.headers, ("Content-Length", str(len(body))), ("X-Page-Cache", "hit")]
         if new_session_cookie:
@@ -154,9 +161,8 @@ class AnonymousPageServer:
         """(raw token, Set-Cookie value for a new session) for an anonymous reader;
         (None, None) when the session holds anything else (Flask must answer)."""
         if session_cookie:
-            serializer = self.app.session_interface.get_signing_serializer(self.app)
             try:
-                data = serializer.loads(session_cookie, max_age=self.session_max_age)
+                data = self.session_serializer.loads(session_cookie, max_age=self.session_max_age)
             except BadSignature:
                 data = {}  # Flask would start a fresh session too
             if data:
@@ -164,9 +170,8 @@ class AnonymousPageServer:
                 if not set(data) <= self.anonymous_session_keys or not isinstance(raw, str):
                     return None, None
                 return raw, None
-        raw = new_raw_csrf_token()
-        serializer = self.app.session_interface.get_signing_serializer(self.app)
-        value = serializer.dumps({self.csrf_field: raw})
+        raw = secrets.token_hex(20)  # the shape of Flask-WTF's own raw token
+        value = self.session_serializer.dumps({self.csrf_field: raw})
         return raw, dump_cookie(self.session_cookie, value, **self.session_cookie_options)
 
 

@@ -7,6 +7,8 @@ and empty `g` between requests).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import current_app, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -14,13 +16,19 @@ from shop.cart import service
 from shop.cart.store import ShopperCart
 from shop.db_setup import view_reads_then_writes
 from shop.security import mark_personal
-from shop.signing import cookie_serializer
 from shop.templating import store_money_formatter
+
+
+@lru_cache(maxsize=4)
+def _cookie_serializer(secret_key: str | bytes, fallbacks: tuple) -> URLSafeSerializer:
+    # The last key signs; the old ones (`SECRET_KEY_FALLBACKS`) still verify after a
+    # rotation, as with Flask's session cookie.
+    return URLSafeSerializer([*fallbacks, secret_key], salt="cart-token")
 
 
 def cookie_signer() -> URLSafeSerializer:
     fallbacks = tuple(current_app.config.get("SECRET_KEY_FALLBACKS") or ())
-    return cookie_serializer(current_app.secret_key, fallbacks, "cart-token")
+    return _cookie_serializer(current_app.secret_key, fallbacks)
 
 
 def cart_token() -> str | None:
