@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from shop.cart import service
 from shop.cart.store import ShopperCart
-from shop.db_setup import view_reads_then_writes
+from shop.db_setup import is_read_then_write
 from shop.security import mark_personal
 from shop.templating import store_money_formatter
 
@@ -45,10 +45,10 @@ def cart_token() -> str | None:
 
 def current_cart() -> ShopperCart | None:
     """The shopper's cart, once per request; locked for the request when the view
-    changes it (`reads_then_writes`)."""
+    changes it (`begin_read_then_write`)."""
     if "cart" not in g:
         token = cart_token()
-        g.cart = service.find_cart(token, for_update=view_reads_then_writes())
+        g.cart = service.find_cart(token, for_update=is_read_then_write())
         g.cart_cookie_token = token if g.cart is not None else None
         if g.cart is not None:
             mark_personal()

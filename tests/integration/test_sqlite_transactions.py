@@ -7,11 +7,14 @@ import sqlite3
 import threading
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, update
 from sqlalchemy.engine import make_url
 
 from shop.catalog.models import Variant
+from shop.db_setup import begin_read_then_write
 from shop.extensions import db
+from tests.integration.admin_helpers import isolated_client
+from tests.integration.cart_helpers import ADDRESS, CartClient, variant_id
 
 
 @pytest.fixture
@@ -36,6 +39,23 @@ def write_lock_is_free(path: str) -> bool:
         other.close()
 
 
+def lock_free_at_first_statement(app, sqlite_file: str, send) -> bool:
+    """Whether SQLite's write lock was free when the request `send()` makes ran its
+    first statement (another connection asks for it without waiting)."""
+    seen: list[bool] = []
+
+    def probe(_conn, _cursor, statement, *_args) -> None:
+        if not seen and not statement.lstrip().upper().startswith("BEGIN"):
+            seen.append(write_lock_is_free(sqlite_file))
+
+    event.listen(db.engine, "before_cursor_execute", probe)
+    try:
+        send()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", probe)
+    return seen[0]
+
+
 @pytest.mark.parametrize(
     ("path", "method", "takes_the_lock"),
     [
@@ -47,12 +67,22 @@ def write_lock_is_free(path: str) -> bool:
     ],
 )
 def test_marked_write_requests_take_the_write_lock_when_they_begin(
-    app, sqlite_file, path, method, takes_the_lock
+    app, sqlite_file, demo_store, path, method, takes_the_lock
 ):
-    with app.test_request_context(path, method=method):
-        db.session.execute(text("SELECT 1"))  # begins the transaction; reads only
-        assert write_lock_is_free(sqlite_file) is not takes_the_lock
-        db.session.rollback()
+    shopper = CartClient(isolated_client(app))
+    assert shopper.add("CHG-100", 1)[0] == 200
+    forms = {
+        "/cart/add.js": {"json": {"id": variant_id("FPS-30"), "quantity": 1}},
+        "/checkout": {"data": {**ADDRESS, "csrf_token": shopper.token}},
+        "/admin/login": {"data": {"email": "nobody@example.com", "password": "x" * 12}},
+    }
+    options = forms[path] if method == "POST" else {}
+    headers = {"X-CSRFToken": shopper.token}
+
+    def send() -> None:
+        shopper.client.open(path, method=method, headers=headers, **options)
+
+    assert lock_free_at_first_statement(app, sqlite_file, send) is not takes_the_lock
     assert write_lock_is_free(sqlite_file)
 
 
@@ -64,6 +94,7 @@ def test_a_second_writer_waits_and_then_reads_the_first_ones_row(app, sqlite_fil
 
     def read_then_write(name: str, pause: threading.Event | None) -> None:
         with app.app_context(), app.test_request_context("/cart/add.js", method="POST"):
+            begin_read_then_write()  # what the marked view does first
             stock = db.session.scalar(select(Variant.stock).where(Variant.sku == "FPS-30"))
             if pause is not None:
                 first_has_read.set()
