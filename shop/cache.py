@@ -38,7 +38,8 @@ PAGES = "pages"
 EXTENSION_KEY = "caches"
 # `update(...).execution_options(**CACHES_STAY_FRESH)`: the statement changes no value
 # any cache holds, so it bumps nothing.
-CACHES_STAY_FRESH = {"caches_stay_fresh": True}
+_STAYS_FRESH_OPTION = "caches_stay_fresh"
+CACHES_STAY_FRESH = {_STAYS_FRESH_OPTION: True}
 _STALE_IN_TRANSACTION = "caches_made_stale"
 
 
@@ -94,10 +95,6 @@ class ContentCache:
     def __contains__(self, key: Hashable) -> bool:
         with self._lock:
             return key in self._entries
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
 
 
 class Caches:
@@ -159,9 +156,6 @@ class Caches:
             if name in self._caches:
                 self._caches[name].clear()
 
-    def clear_all(self) -> None:
-        self.clear(list(self._caches))
-
 
 def caches(app: Flask | None = None) -> Caches:
     return (app or current_app).extensions[EXTENSION_KEY]
@@ -174,9 +168,11 @@ def _app_caches() -> Caches | None:
 def _bump(session: Session, names: set[str]) -> None:
     """Move the shared generation of each named cache, in the caller's transaction."""
     by_name = CacheGeneration.name.in_(names)
-    session.execute(
+    bumped = session.execute(
         update(CacheGeneration).where(by_name).values(generation=CacheGeneration.generation + 1)
     )
+    if bumped.rowcount == len(names):
+        return
     existing = set(session.scalars(select(CacheGeneration.name).where(by_name)))
     for name in sorted(names - existing):
         session.add(CacheGeneration(name=name, generation=1))
@@ -207,7 +203,7 @@ def _on_bulk_statement(state: ORMExecuteState) -> None:
     """Bulk UPDATE and DELETE statements bypass the flush."""
     if not (state.is_update or state.is_delete):
         return
-    if state.execution_options.get("caches_stay_fresh"):
+    if state.execution_options.get(_STAYS_FRESH_OPTION):
         return
     registry = _app_caches()
     if registry is None:

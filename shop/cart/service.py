@@ -122,8 +122,8 @@ def line_inputs(
             unit_price=variant.price,
         )
         for line in cart.lines
-        # A line whose variant staff deleted is left out of pricing, checkout and the
-        # page; the next save of the cart drops it for good.
+        # A line whose variant staff deleted stays in the cart's document but is left
+        # out of pricing, checkout and the page.
         if (variant := snapshots.get(line.variant_id)) is not None
     ]
 

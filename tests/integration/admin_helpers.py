@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from shop.admin.models import StaffUser
 from shop.admin.service import create_staff
+from shop.catalog.models import Product
 
 PASSWORD = "a long enough staff password"
 
@@ -89,3 +90,21 @@ def hidden_value(html: str, name: str) -> str:
         rf'value="([^"]*)"[^>]*name="{name}"', html
     )
     return match.group(1)
+
+
+def product_form(item: Product, **changes) -> dict:
+    """The product edit form as the back office fills it for `item`, with `changes`
+    (a value of None leaves that field out)."""
+    data = {
+        "title": item.title,
+        "handle": item.handle,
+        "subtitle": item.subtitle,
+        "description": item.description,
+        "product_type": item.product_type,
+        "option_name": item.option_name or "",
+        "position": str(item.position),
+        "version": str(item.version),
+        "is_active": "y",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}

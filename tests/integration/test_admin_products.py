@@ -17,7 +17,7 @@ from shop.admin.errors import StaleEditError
 from shop.admin.models import AuditEntry, Role
 from shop.catalog.models import Product, ProductImage, StockAdjustment, Variant
 from shop.extensions import db
-from tests.integration.admin_helpers import StaffClient, hidden_value, make_staff
+from tests.integration.admin_helpers import StaffClient, hidden_value, make_staff, product_form
 from tests.support.digits import (
     EXTENDED_ARABIC_INDIC_ZERO,
     FULLWIDTH_ZERO,
@@ -127,22 +127,6 @@ def variant(sku: str) -> Variant:
 def audit_actions() -> list[str]:
     db.session.rollback()
     return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
-
-
-def product_form(item: Product, **changes) -> dict:
-    data = {
-        "title": item.title,
-        "handle": item.handle,
-        "subtitle": item.subtitle,
-        "description": item.description,
-        "product_type": item.product_type,
-        "option_name": item.option_name or "",
-        "position": str(item.position),
-        "version": str(item.version),
-        "is_active": "y",
-    }
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 NEW_PRODUCT = {

@@ -15,7 +15,7 @@ from shop.catalog.snapshot import CATALOGUE
 from shop.extensions import db
 from shop.promotions.loader import PROMOTIONS
 from shop.promotions.models import Promotion
-from tests.integration.admin_helpers import StaffClient, make_staff
+from tests.integration.admin_helpers import StaffClient, make_staff, product_form
 from tests.integration.cart_helpers import variant_id
 
 NAMES = ("pages", CATALOGUE, PROMOTIONS)
@@ -42,27 +42,12 @@ def moved(before: dict[str, int], after: dict[str, int]) -> set[str]:
     return {name for name in NAMES if after.get(name, 0) != before.get(name, 0)}
 
 
-def serum_form(serum: Product, **changes) -> dict:
-    return {
-        "title": serum.title,
-        "handle": serum.handle,
-        "subtitle": serum.subtitle,
-        "description": serum.description,
-        "product_type": serum.product_type,
-        "option_name": serum.option_name or "",
-        "position": str(serum.position),
-        "version": str(serum.version),
-        "is_active": "y",
-        **changes,
-    }
-
-
 def test_a_staff_product_edit_empties_pages_the_catalogue_and_promotions(app, client, demo_store):
     merchandiser = StaffClient(client, make_staff(Role.MERCHANDISER))
     serum = db.session.scalar(select(Product).where(Product.handle == "peptide-serum"))
     before = generations()
     fill_every_cache(app)
-    response = merchandiser.post(f"/admin/products/{serum.id}", serum_form(serum, title="Serum+"))
+    response = merchandiser.post(f"/admin/products/{serum.id}", product_form(serum, title="Serum+"))
     assert response.status_code == 302
     assert emptied(app) == set(NAMES)
     assert moved(before, generations()) == set(NAMES)

@@ -14,7 +14,12 @@ from shop.catalog.models import Product
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.states import OrderStatus
-from tests.integration.admin_helpers import StaffClient, isolated_client, make_staff
+from tests.integration.admin_helpers import (
+    StaffClient,
+    isolated_client,
+    make_staff,
+    product_form,
+)
 from tests.integration.cart_helpers import CartClient, pay_demo, place_order
 
 
@@ -78,17 +83,7 @@ def test_checkout_payment_and_a_staff_save_run_under_the_listener(app, client, t
 
     merchandiser = StaffClient(client, make_staff(Role.MERCHANDISER))
     serum = db.session.scalar(select(Product).where(Product.handle == "peptide-serum"))
-    form = {
-        "title": "Firming Peptide Serum+",
-        "handle": serum.handle,
-        "subtitle": serum.subtitle,
-        "description": serum.description,
-        "product_type": serum.product_type,
-        "option_name": serum.option_name or "",
-        "position": str(serum.position),
-        "version": str(serum.version),
-        "is_active": "y",
-    }
+    form = product_form(serum, title="Firming Peptide Serum+")
     assert merchandiser.post(f"/admin/products/{serum.id}", form).status_code == 302
     db.session.rollback()
     assert db.session.get(Product, serum.id).title == "Firming Peptide Serum+"

@@ -23,7 +23,7 @@ from shop.catalog.models import Product, Variant
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.promotions.models import Promotion
-from tests.integration.admin_helpers import PASSWORD, make_staff
+from tests.integration.admin_helpers import PASSWORD, make_staff, product_form
 from tests.integration.cart_helpers import ADDRESS
 from tests.support.gunicorn import GunicornServer
 
@@ -200,16 +200,8 @@ def test_a_change_on_one_server_reaches_the_caches_of_the_other(two_servers):
     saved = merchandiser.post(
         f"{a}/admin/products/{serum.id}",
         data={
+            **product_form(serum, title="Firming Peptide Serum Plus"),
             "csrf_token": csrf_from(edit_page),
-            "title": "Firming Peptide Serum Plus",
-            "handle": serum.handle,
-            "subtitle": serum.subtitle,
-            "description": serum.description,
-            "product_type": serum.product_type,
-            "option_name": serum.option_name or "",
-            "position": str(serum.position),
-            "version": str(serum.version),
-            "is_active": "y",
         },
         timeout=10,
         allow_redirects=False,
