@@ -71,6 +71,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(hours=8)
+    # Staff sign-ins are held and ended on the server, and no page asks whether a
+    # sign-in is "fresh": Flask-Login's session protection would only write a
+    # freshness note into every visitor's session, making it look like more than
+    # the CSRF secret it is (see `shop.page_cache`).
+    SESSION_PROTECTION = None
 
     # Back office. A staff sign-in lasts at most this long, however active the session.
     ADMIN_SESSION_MAX_AGE = timedelta(hours=_env_int("ADMIN_SESSION_HOURS", 8))

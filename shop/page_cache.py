@@ -18,7 +18,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, get_flashed_messages, request
+from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import HTTP_STATUS_CODES, dump_cookie, parse_cookie
@@ -62,9 +63,10 @@ def _is_anonymous_request() -> bool:
         return False
     if request.cookies.get(current_app.config["CART_COOKIE_NAME"]):
         return False
-    # Staff sessions, pending flashes: personal. (Reading `session` keys does not
-    # create a session, so anonymous readers stay cookie-less until a form needs one.)
-    return not ("_user_id" in session or "_flashes" in session)
+    # Staff sessions, pending messages: personal. (Neither check creates a session, so
+    # anonymous readers stay cookie-less until a form needs one; the messages read
+    # here are still shown by the page.)
+    return not (current_user.is_authenticated or get_flashed_messages())
 
 
 def cache_key(environ: dict) -> str:
@@ -101,10 +103,10 @@ class AnonymousPageServer:
         self.cart_cookie = config["CART_COOKIE_NAME"]
         self.session_cookie = config["SESSION_COOKIE_NAME"]
         self.csrf_field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        # What an anonymous reader's session holds: the CSRF secret, and Flask-Login's
-        # note that nobody is signed in. Anything else (a staff id, a flash, a
-        # permanent session to refresh) is Flask's to answer.
-        self.anonymous_session_keys = {self.csrf_field, "_fresh"}
+        # An anonymous reader's session holds the CSRF secret and nothing else. A
+        # session holding anything more (a staff sign-in, a message to show) is
+        # Flask's to answer.
+        self.anonymous_session_keys = {self.csrf_field}
         interface = app.session_interface
         self.session_cookie_options = {
             "domain": interface.get_cookie_domain(app),
