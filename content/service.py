@@ -2,8 +2,8 @@
 
 Every reading function takes `now` from its caller, so which posts are live is a
 plain function of the clock handed in (tests pass any moment; views pass the real
-one). Saving validates everything an editor can get wrong, shortcodes included,
-and is the only place that commits.
+one). Saving validates everything an editor can get wrong, shortcodes included;
+the caller's unit of work commits it (`shop.unit_of_work`).
 """
 
 from __future__ import annotations
@@ -415,7 +415,7 @@ def _take_over_slug(article: Article) -> None:
 
 
 def save_article(article: Article, tags: Iterable[str] | None = None) -> Article:
-    """Validate and store an article (new or changed); commits or raises ArticleError.
+    """Validate and store an article (new or changed), or raise ArticleError.
 
     A changed slug leaves a redirect behind, so links to the old address keep working.
     """
@@ -433,5 +433,5 @@ def save_article(article: Article, tags: Iterable[str] | None = None) -> Article
             if old_slug != article.slug:
                 article.redirects.append(ArticleSlugRedirect(old_slug=old_slug))
     db.session.add(article)
-    db.session.commit()
+    db.session.flush()
     return article

@@ -19,7 +19,9 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     single settings on top of it (tests pass their database URL this way).
     """
     project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    app = Flask(
+    from shop.unit_of_work import UnitOfWorkFlask
+
+    app = UnitOfWorkFlask(
         __name__,
         instance_path=os.path.join(project_root, "instance"),
         template_folder=os.path.join(project_root, "templates"),
@@ -27,13 +29,14 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     )
     _load_config(app, config or config_for_environment(), overrides or {})
 
-    from shop import db_setup
+    from shop import db_setup, unit_of_work
 
     db_setup.check_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
     _init_extensions(app)
     _init_caches(app)
     db_setup.init_app(app)  # after the extensions: its teardown must run before theirs
+    unit_of_work.init_app(app)
     _register_blueprints(app)
 
     from shop import cli, errors, page_cache, request_body, security, templating

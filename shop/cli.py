@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from shop.extensions import db
+from shop.unit_of_work import unit_of_work
 
 F = TypeVar("F", bound=Callable)
 
@@ -57,7 +58,8 @@ def seed_demo_command() -> None:
     """Load the demo store (idempotent: existing rows are kept as they are)."""
     from shop.demo import seed_demo
 
-    report = seed_demo()
+    with unit_of_work():
+        report = seed_demo()
     for line in report:
         click.echo(line)
 
@@ -72,7 +74,8 @@ def create_staff_command(email: str, role: str, password: str) -> None:
     from shop.admin.service import StaffAccountError, create_staff
 
     try:
-        staff = create_staff(email, role, password)
+        with unit_of_work():
+            staff = create_staff(email, role, password)
     except StaffAccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"created {staff.role} account for {staff.email}")
@@ -84,7 +87,9 @@ def release_expired_command() -> None:
     """Cancel unpaid orders whose reservation ran out; their stock goes back."""
     from shop.orders.service import release_expired
 
-    click.echo(f"released {release_expired()} expired reservation(s)")
+    with unit_of_work():
+        released = release_expired()
+    click.echo(f"released {released} expired reservation(s)")
 
 
 @click.command("send-emails")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import select
 import sqlite3
 
-from flask import Flask, request
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
@@ -83,76 +82,11 @@ def init_app(app: Flask) -> None:
     back on a dead connection raises outside every error handler: the WSGI server
     then answers its own 500 in place of the response the app made. Flask runs
     teardowns in the reverse order of registration, so this one (registered after
-    `db.init_app`) runs first and leaves that close nothing to roll back. Also hooks
-    the sessions so a read-then-write request (`begin_read_then_write`) takes SQLite's
-    write lock."""
-    from shop.extensions import db
+    `db.init_app`) runs first and leaves that close nothing to roll back."""
 
     @app.teardown_appcontext
     def end_the_transaction(_error: BaseException | None) -> None:
         discard_transaction()
-
-    @app.teardown_request
-    def end_read_then_write(_error: BaseException | None) -> None:
-        # Tests share one app context (and session) across requests: the next request
-        # decides for itself.
-        db.session.info.pop(READ_THEN_WRITE, None)
-
-    if not event.contains(db.session, "after_begin", _take_sqlite_write_lock):
-        event.listen(db.session, "after_begin", _take_sqlite_write_lock)
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Kept in the session's `info` for the rest of the request (`begin_read_then_write`).
-READ_THEN_WRITE = "read_then_write"
-
-
-def reads_then_writes(view):
-    """Mark a view whose writes depend on what it read first (a cart quantity, the
-    order already placed for a cart): its POSTs call `begin_read_then_write` before
-    the view runs. Views that call slow things (a password hash, a payment provider)
-    inside a transaction must not be marked: the lock would be held for that long."""
-
-    @functools.wraps(view)
-    def serialised(*args, **kwargs):
-        if request.method not in SAFE_METHODS:
-            begin_read_then_write()
-        return view(*args, **kwargs)
-
-    return serialised
-
-
-def begin_read_then_write() -> None:
-    """Say that this request's writes depend on what it reads, so two such requests
-    run one after the other instead of overwriting each other: from here to the end
-    of the request every transaction begins with SQLite's write lock (BEGIN
-    IMMEDIATE), and the cart service reads the cart row locked on PostgreSQL
-    (`is_read_then_write`)."""
-    from shop.extensions import db
-
-    if db.session().in_transaction():
-        db.session.commit()  # what ran before the view ends here; the lock starts now
-    db.session.info[READ_THEN_WRITE] = True
-
-
-def is_read_then_write() -> bool:
-    """True once this request said its writes depend on its reads."""
-    from shop.extensions import db
-
-    return bool(db.session.info.get(READ_THEN_WRITE))
-
-
-def _take_sqlite_write_lock(session, transaction, connection) -> None:
-    """A read-then-write takes SQLite's write lock when its transaction begins, before
-    it reads. A deferred transaction that read first would overwrite, or fail at its
-    first write, when another request wrote in between (WAL does not move a reader's
-    snapshot forward); this way the second writer waits its turn (busy timeout) and
-    reads fresh rows. Everything else is left to the driver, which begins a
-    (deferred) transaction only at the first write: reads never wait for a writer."""
-    if transaction.nested:  # a savepoint inside a transaction that has the lock
-        return
-    if connection.dialect.name == "sqlite" and session.info.get(READ_THEN_WRITE):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")

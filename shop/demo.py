@@ -16,7 +16,7 @@ def seed_demo() -> list[str]:
     db.session.flush()
     articles_created, articles_kept = seed_articles()
     reviews_created, reviews_kept = seed_reviews()
-    db.session.commit()
+    db.session.flush()
     return [
         f"catalogue: {created} products created, {kept} already present",
         f"promotions: {promotions_created} created, {promotions_kept} already present",

@@ -126,8 +126,10 @@ def client(app: Flask, db_session):
 def demo_store(db_session):
     """The seeded demo store (catalogue and everything seed-demo loads)."""
     from shop.demo import seed_demo
+    from shop.unit_of_work import unit_of_work
 
-    seed_demo()
+    with unit_of_work():
+        seed_demo()
     return db_session
 
 

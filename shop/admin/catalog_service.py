@@ -247,17 +247,10 @@ def _touch(product: Product) -> None:
 
 
 def _flush(product_id: int | None = None) -> None:
-    _commit(product_id, flush_only=True)
-
-
-def _commit(product_id: int | None = None, *, flush_only: bool = False) -> None:
-    """Commit (or flush); a lost race on the product's version or a duplicate becomes
-    a message."""
+    """Write the changes so far; a lost race on the product's version or a duplicate
+    becomes a message."""
     try:
-        if flush_only:
-            db.session.flush()
-        else:
-            db.session.commit()
+        db.session.flush()
     except StaleDataError:
         db.session.rollback()
         fresh = db.session.get(Product, product_id) if product_id else None
@@ -318,7 +311,7 @@ def create_product(
         f"Created product {product.title} ({variant.sku})",
         after={**product_snapshot(product), "first_variant": variant_snapshot(variant)},
     )
-    _commit()
+    _flush()
     return product
 
 
@@ -343,7 +336,7 @@ def update_product(
         before=before,
         after=after,
     )
-    _commit(product.id)
+    _flush(product.id)
     return product
 
 
@@ -404,7 +397,7 @@ def add_variant(
         f"Added variant {variant.sku} to {product.title}",
         after={**variant_snapshot(variant), "stock": initial_stock},
     )
-    _commit(product.id)
+    _flush(product.id)
     return variant
 
 
@@ -431,7 +424,7 @@ def update_variant(
         before=before,
         after=after,
     )
-    _commit(product.id)
+    _flush(product.id)
     return variant
 
 
@@ -474,7 +467,7 @@ def add_component(
         f"Added {quantity} x {part.sku} to bundle {variant.sku}",
         after={"component_sku": part.sku, "quantity": quantity},
     )
-    _commit(product.id)
+    _flush(product.id)
     return component
 
 
@@ -496,7 +489,7 @@ def remove_component(component_id: int, expected_version: int | None, staff: Sta
         f"Removed {before['component_sku']} from bundle {variant.sku}",
         before=before,
     )
-    _commit(product.id)
+    _flush(product.id)
 
 
 # ------------------------------------------------------------------------ images
@@ -549,7 +542,7 @@ def add_image(
         after={"path": path, "alt": image.alt, "variant_id": variant_id},
     )
     try:
-        _commit(product.id)
+        _flush(product.id)
     except AdminActionError:
         images.discard(path, upload_folder)
         raise
@@ -575,7 +568,7 @@ def remove_image(
         f"Removed a picture from {product.title}",
         before=before,
     )
-    _commit(product.id)
+    _flush(product.id)
     images.discard(before["path"], upload_folder)
 
 
@@ -631,6 +624,6 @@ def adjust_stock(variant_id: int, delta: int, reason: str, staff: StaffUser) -> 
         before={"stock": new_stock - delta},
         after={"stock": new_stock},
     )
-    db.session.commit()
+    db.session.flush()
     db.session.expire(variant, ["stock"])
     return variant

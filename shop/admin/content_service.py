@@ -1,10 +1,10 @@
 """Back-office work on articles and shopper reviews, on top of the content feature.
 
-`content.service.save_article` validates (shortcodes included) and commits, and
-`shop.catalog.reviews` moderates and commits; this module adds what the back office
-needs around them: the audit entry, written into the same session just before their
-commit so both land in one transaction (or neither, when they refuse), a check that
-nobody saved the article since the form was opened, and publishing by date.
+`content.service.save_article` validates (shortcodes included) and stores, and
+`shop.catalog.reviews` moderates; this module adds what the back office needs around
+them: the audit entry, written in the same unit of work so both land together (or
+neither, when they refuse), a check that nobody saved the article since the form was
+opened, and publishing by date.
 """
 
 from __future__ import annotations
@@ -283,7 +283,7 @@ def review_queue() -> Sequence[reviews.ProductReview]:
 
 
 def moderate(review_id: int, approve: bool, staff: StaffUser) -> reviews.ProductReview:
-    """Approve or reject a pending review; the audit entry commits with the decision."""
+    """Approve or reject a pending review; the audit entry lands with the decision."""
     review = db.session.get(reviews.ProductReview, review_id)
     if review is None:
         raise AdminActionError("This review no longer exists.")

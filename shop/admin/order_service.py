@@ -20,7 +20,6 @@ from shop.admin.errors import AdminActionError
 from shop.admin.models import StaffUser
 from shop.admin.pagination import paginate
 from shop.extensions import db
-from shop.orders import emails
 from shop.orders import service as orders
 from shop.orders.models import Order, OrderLine, Refund
 from shop.orders.states import OrderStatus, TransitionError
@@ -137,7 +136,6 @@ def _finish(order: Order, staff: StaffUser, action: str, summary: str, before: d
         before=before,
         after=audit.snapshot(order, ORDER_FIELDS),
     )
-    db.session.commit()
 
 
 def fulfil(number: int, staff: StaffUser) -> Order:
@@ -161,7 +159,7 @@ def ship(
 ) -> Order:
     """Mark shipped with the carrier and tracking number, then e-mail the shopper.
 
-    The e-mail is queued in the same transaction and sent right after the commit; if
+    The e-mail is queued in the same unit of work and sent once it has committed; if
     the mail server is down it stays queued and `flask send-emails` retries it.
     """
     order = _order_or_error(number)
@@ -178,7 +176,7 @@ def ship(
         f"Shipped order {order.number} with {carrier.strip()} {tracking_number.strip()}",
         before,
     )
-    emails.send_due(order_id=order.id)
+    orders.send_emails_after_commit(order)
     return order
 
 

@@ -380,9 +380,10 @@ def _save_version(promotion: Promotion, staff: StaffUser) -> None:
     )
 
 
-def _commit() -> None:
+def _flush() -> None:
+    """Write the changes so far; a duplicate code becomes a message."""
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError as error:
         db.session.rollback()
         if "code" in str(error.orig).lower():
@@ -407,7 +408,7 @@ def create_promotion(data: PromotionData, staff: StaffUser) -> Promotion:
         f"Created draft promotion {promotion.name}",
         after=settings_snapshot(promotion),
     )
-    _commit()
+    _flush()
     return promotion
 
 
@@ -433,7 +434,7 @@ def update_promotion(
         before={**before, "version": expected_version},
         after={**settings_snapshot(promotion), "version": promotion.version},
     )
-    _commit()
+    _flush()
     return promotion
 
 
@@ -468,7 +469,7 @@ def change_status(
         before={"status": before["status"], "version": expected_version},
         after={"status": target, "version": promotion.version},
     )
-    _commit()
+    _flush()
     return promotion
 
 

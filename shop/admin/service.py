@@ -59,7 +59,7 @@ def create_staff(
             f"Created {role} account {address}",
             after=audit.snapshot(staff, STAFF_FIELDS),
         )
-    db.session.commit()
+    db.session.flush()
     return staff
 
 
@@ -90,13 +90,13 @@ def authenticate(email: str, password: str) -> StaffUser | None:
 def begin_sign_in(staff: StaffUser, max_age, *, user_agent: str = "", address: str = "") -> None:
     """Record a new sign-in; `staff.get_id()` then gives the token for the cookie."""
     sign_ins.start(staff, max_age, user_agent=user_agent, address=address)
-    db.session.commit()
+    db.session.flush()
 
 
 def end_sign_in(staff: StaffUser) -> None:
     """Sign this browser out: its token opens nothing any more, anywhere."""
     sign_ins.end(staff.sign_in_token)
-    db.session.commit()
+    db.session.flush()
 
 
 def sign_out_everywhere(staff: StaffUser) -> int:
@@ -105,7 +105,7 @@ def sign_out_everywhere(staff: StaffUser) -> int:
     audit.record(
         staff, "staff.signed_out_everywhere", "staff", staff.id, f"Ended {ended} sign-in(s)"
     )
-    db.session.commit()
+    db.session.flush()
     return ended
 
 
@@ -157,7 +157,7 @@ def update_staff(staff_id: int, role: str, is_active: bool, actor: StaffUser) ->
             before=before,
             after=after,
         )
-        db.session.commit()
+        db.session.flush()
     return staff
 
 
@@ -176,7 +176,7 @@ def set_password(staff_id: int, password: str, actor: StaffUser) -> StaffUser:
     audit.record(
         actor, "staff.password_set", "staff", staff.id, f"Set a new password for {staff.email}"
     )
-    db.session.commit()
+    db.session.flush()
     return staff
 
 
@@ -189,4 +189,4 @@ def change_own_password(staff: StaffUser, current_password: str, new_password: s
     staff.set_password(new_password)
     sign_ins.end_all(staff.id)
     audit.record(staff, "staff.password_changed", "staff", staff.id, "Changed their own password")
-    db.session.commit()
+    db.session.flush()

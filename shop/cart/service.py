@@ -68,11 +68,6 @@ def find_cart(token: str | None, for_update: bool = False) -> ShopperCart | None
     return store.find_locked(token) if for_update else store.find(token)
 
 
-def lock(cart: ShopperCart) -> None:
-    """Lock the cart row again after a commit, and re-read what may have changed."""
-    store.relock(cart)
-
-
 def new_cart() -> ShopperCart:
     return store.create()
 
@@ -171,13 +166,11 @@ def remember_gifts(pricing: CartPricing) -> bool:
     return True
 
 
-def price_and_remember(cart: ShopperCart | None, format_money: Callable[[int], str]) -> CartPricing:
-    """Price, and if the gifts shown changed (a promotion ended, stock ran out) store
-    that, so the notice about it is given once."""
-    pricing = price(cart, format_money)
-    if cart is not None and remember_gifts(pricing) and store.save(cart):
-        db.session.commit()
-    return pricing
+def remember_shown(pricing: CartPricing) -> None:
+    """The shopper is being shown this pricing: if the gifts in it changed (a promotion
+    ended, stock ran out) store that, so the notice about it is given once."""
+    if pricing.cart is not None and remember_gifts(pricing):
+        store.save(pricing.cart)
 
 
 # --------------------------------------------------------------------------- writing
@@ -309,10 +302,9 @@ def remove_code(cart: ShopperCart, code: str) -> None:
 
 
 def save(cart: ShopperCart, format_money: Callable[[int], str]) -> CartPricing:
-    """Re-price after a change, remember the gifts shown, commit; return the pricing.
-
-    A cart change commits asynchronously on PostgreSQL (`commit_without_waiting`).
-    """
+    """Re-price after a change, remember the gifts shown and store the cart; return the
+    pricing. Its transaction commits without waiting for the disk on PostgreSQL
+    (`commit_without_waiting`)."""
     pricing = price(cart, format_money)
     remember_gifts(pricing)
     store.save(cart)
@@ -324,7 +316,7 @@ _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 def commit_without_waiting() -> None:
-    """Commit without waiting for the disk, on PostgreSQL.
+    """Let this transaction's commit skip waiting for the disk, on PostgreSQL.
 
     A cart is the shopper's working copy, not a record of anything sold: if the
     database server crashed in the fraction of a second before the write reached
@@ -335,7 +327,6 @@ def commit_without_waiting() -> None:
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(_ASYNC_COMMIT)
-    db.session.commit()
 
 
 def discard_changes() -> None:

@@ -14,9 +14,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from shop.cart import service
 from shop.cart.store import ShopperCart
-from shop.db_setup import is_read_then_write
 from shop.security import mark_personal
 from shop.templating import store_money_formatter
+from shop.unit_of_work import is_read_then_write
 
 
 @lru_cache(maxsize=4)
@@ -45,7 +45,7 @@ def cart_token() -> str | None:
 
 def current_cart() -> ShopperCart | None:
     """The shopper's cart, once per request; locked for the request when the view
-    changes it (`begin_read_then_write`)."""
+    changes it (a read-then-write unit of work)."""
     if "cart" not in g:
         token = cart_token()
         g.cart = service.find_cart(token, for_update=is_read_then_write())
@@ -65,7 +65,18 @@ def current_or_new_cart() -> ShopperCart:
 
 
 def current_pricing() -> service.CartPricing:
-    """The shopper's priced cart, computed once per request."""
+    """The shopper's priced cart, computed once per request; only reads, so any page
+    (a context processor, a template) may ask."""
     if "cart_pricing" not in g:
-        g.cart_pricing = service.price_and_remember(current_cart(), store_money_formatter())
+        g.cart_pricing = service.price(current_cart(), store_money_formatter())
     return g.cart_pricing
+
+
+def shown_pricing() -> service.CartPricing:
+    """The priced cart a view is about to show the shopper (the cart page, cart.js,
+    the checkout summary): the gifts it shows are remembered, so a gift that has since
+    gone (a promotion ended, stock ran out) is explained once and checkout does not
+    refuse an order the shopper already saw without it. Writes: call it from a view."""
+    pricing = current_pricing()
+    service.remember_shown(pricing)
+    return pricing

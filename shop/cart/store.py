@@ -86,7 +86,6 @@ _COLUMNS = (
 _THIS_CART = _cart.c.id == bindparam("cart_id")
 _FIND = select(*_COLUMNS).where(_cart.c.token == bindparam("token"))
 _LOCK_BY_TOKEN = _FIND.with_for_update()
-_LOCK_BY_ID = select(*_COLUMNS).where(_THIS_CART).with_for_update()
 # Parameters in `values` take their column's type (JSON, UTC datetime).
 _SAVE = (
     update(_cart)
@@ -138,16 +137,6 @@ def find_locked(token: str) -> ShopperCart | None:
     request left them."""
     row = db.session.connection().execute(_LOCK_BY_TOKEN, {"token": token}).first()
     return _cart_from(row) if row is not None else None
-
-
-def relock(cart: ShopperCart) -> None:
-    """Lock the cart again in a new transaction and bring the object up to date: what
-    was read before the last commit may have changed since."""
-    row = db.session.connection().execute(_LOCK_BY_ID, {"cart_id": cart.id}).first()
-    if row is None:
-        cart.lines = []
-        return
-    vars(cart).update(vars(_cart_from(row)))  # in place: the request's `g.cart` is this object
 
 
 def create() -> ShopperCart:

@@ -29,14 +29,15 @@ from shop.cart.session import (
     current_cart,
     current_or_new_cart,
     current_pricing,
+    shown_pricing,
 )
-from shop.db_setup import reads_then_writes
 from shop.errors import json_error
 from shop.input_rules import parse_whole_number
 from shop.promotions import messages
 from shop.promotions.loader import load_rules
 from shop.templating import store_money_formatter
 from shop.timeutil import utcnow
+from shop.unit_of_work import reads_then_writes
 
 bp = Blueprint("cart", __name__)
 
@@ -194,7 +195,7 @@ def _flash_outcome(pricing: service.CartPricing) -> None:
 
 @bp.get("/cart.js")
 def cart_json():
-    return jsonify(_json_cart(current_pricing()))
+    return jsonify(_json_cart(shown_pricing()))
 
 
 @bp.post("/cart/add.js")
@@ -244,8 +245,7 @@ def change_json():
         cart = current_cart()
         if "line" in payload:
             index = _int_field(payload, "line")
-            # Reads only: current_pricing() may commit, which would end the cart lock.
-            lines = service.price(cart, store_money_formatter()).priced.lines
+            lines = current_pricing().priced.lines
             if not 1 <= index <= len(lines):
                 return json_error(404, "Not Found", "There is no such line in your cart.")
             key = lines[index - 1].key
@@ -283,7 +283,7 @@ def clear_json():
 
 @bp.get("/cart")
 def cart_page():
-    return render_template("cart/cart.html", pricing=current_pricing())
+    return render_template("cart/cart.html", pricing=shown_pricing())
 
 
 @bp.post("/cart/add")

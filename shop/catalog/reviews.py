@@ -187,7 +187,7 @@ def submit_review(
     email: str,
     now: datetime | None = None,
 ) -> ProductReview:
-    """Store a shopper's review as pending moderation; commits.
+    """Store a shopper's review as pending moderation.
 
     The form validates first, for friendly messages next to each field; this checks
     again because it is the last word on what reaches the database.
@@ -209,7 +209,7 @@ def submit_review(
         created_at=now or utcnow(),
     )
     db.session.add(review)
-    db.session.commit()
+    db.session.flush()
     return review
 
 
@@ -222,15 +222,15 @@ def _moderate(review_id: int, status: str, now: datetime | None) -> ProductRevie
     if status == ReviewStatus.APPROVED:
         # The reviewer may have bought the product since writing.
         review.is_verified_buyer = _is_verified_buyer(review.email, review.product_id)
-    db.session.commit()
+    db.session.flush()
     return review
 
 
 def approve_review(review_id: int, now: datetime | None = None) -> ProductReview:
-    """Show the review on the product page and count it in the ratings; commits."""
+    """Show the review on the product page and count it in the ratings."""
     return _moderate(review_id, ReviewStatus.APPROVED, now)
 
 
 def reject_review(review_id: int, now: datetime | None = None) -> ProductReview:
-    """Keep the review out of sight (it stays stored for the record); commits."""
+    """Keep the review out of sight (it stays stored for the record)."""
     return _moderate(review_id, ReviewStatus.REJECTED, now)

@@ -45,6 +45,12 @@ class CheckoutError(Exception):
         self.field = field
 
 
+class CartCorrected(CheckoutError):
+    """The order was refused after the cart was corrected (a code that no longer
+    applies removed, a gift that is gone forgotten): the correction is kept, so the
+    shopper reviews the cart as it now is."""
+
+
 @dataclass(frozen=True)
 class CheckoutDetails:
     email: str
@@ -118,8 +124,7 @@ def _check_codes_and_gift(cart: ShopperCart, quote_: Quote) -> None:
             cart_service.remove_code(cart, result.code)
             cart_service.remember_gifts(quote_.pricing)
             cart_store.save(cart)
-            db.session.commit()
-            raise CheckoutError(
+            raise CartCorrected(
                 f"{result.message}. We removed the code {result.code}; please review "
                 "your order and place it again.",
                 field="code",
@@ -130,8 +135,7 @@ def _check_codes_and_gift(cart: ShopperCart, quote_: Quote) -> None:
         reasons = [n.message for n in quote_.pricing.priced.notices]
         cart_service.remember_gifts(quote_.pricing)
         cart_store.save(cart)
-        db.session.commit()
-        raise CheckoutError(
+        raise CartCorrected(
             "Your free gift is no longer available for this order"
             + (f" ({'; '.join(reasons)})" if reasons else "")
             + ". Please review your order and place it again."
@@ -147,17 +151,16 @@ def place_order(
     currency: str,
     now: datetime | None = None,
 ) -> Order:
-    """Freeze the cart into a pending order with its stock reserved; commits.
+    """Freeze the cart into a pending order with its stock reserved.
 
-    A second submit of an unchanged cart returns the order already placed.
+    Run it in the read-then-write unit of work the cart was read in (locked), one that
+    commits `CartCorrected` (see `checkout.views`). A second submit of an unchanged
+    cart waits for the first and returns the order it placed.
     """
     now = now or utcnow()
     if cart is None or not cart.lines:
         raise CheckoutError("Your cart is empty.")
-    orders.release_expired(now)  # commits: the cart row lock taken by the view ends here
-    cart_service.lock(cart)  # so take it again: a double submit waits, then finds this order
-    if not cart.lines:  # emptied in that moment (another tab)
-        raise CheckoutError("Your cart is empty.")
+    orders.release_expired(now)
     recheck_catalogue()
     quote_ = quote(cart, details.email, details.shipping_method, fmt, now)
     _check_codes_and_gift(cart, quote_)
@@ -178,14 +181,10 @@ def place_order(
     db.session.add(order)
     db.session.flush()
     order.number = ORDER_NUMBER_OFFSET + order.id
-    try:
-        _reserve_usage(order)
-        _reserve_stock(order, quote_)
-    except CheckoutError:
-        db.session.rollback()
-        raise
+    _reserve_usage(order)
+    _reserve_stock(order, quote_)
     orders.record_event(order, "shopper", "placed", to_status=OrderStatus.PENDING)
-    db.session.commit()
+    db.session.flush()
     return order
 
 

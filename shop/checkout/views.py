@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
-from shop.cart.session import current_cart
+from shop.cart.session import current_cart, shown_pricing
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.shipping import SHIPPING_METHODS
-from shop.db_setup import reads_then_writes
 from shop.orders import links
 from shop.orders import service as orders
 from shop.orders.payment_requests import payment_request_for
 from shop.payments.registry import get_provider
 from shop.templating import store_money_formatter
+from shop.unit_of_work import separate_transactions, unit_of_work
 
 bp = Blueprint("checkout", __name__)
 
@@ -32,35 +32,41 @@ def _details(form: CheckoutForm) -> service.CheckoutDetails:
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
-@reads_then_writes  # a double submit waits for the first and finds its order
+@separate_transactions  # the payment provider is called between them
 def checkout_page():
-    cart = current_cart()
-    if cart is None or not cart.lines:
-        flash("Your cart is empty. Add something before checking out.", "error")
-        return redirect(url_for("cart.cart_page"))
     form = CheckoutForm()
     fmt = store_money_formatter()
     error = None
     if form.validate_on_submit():
         try:
-            order = service.place_order(
-                cart,
-                _details(form),
-                get_provider().name,
-                fmt,
-                current_app.config["RESERVATION_MINUTES"],
-                current_app.config["STORE_CURRENCY"],
-            )
+            # Read-then-write, from the cart's first read: a double submit waits for
+            # the first and finds its order. Corrections to the cart are kept.
+            with unit_of_work(read_then_write=True, commit_despite=(service.CartCorrected,)):
+                order = service.place_order(
+                    current_cart(),
+                    _details(form),
+                    get_provider().name,
+                    fmt,
+                    current_app.config["RESERVATION_MINUTES"],
+                    current_app.config["STORE_CURRENCY"],
+                )
         except service.CheckoutError as problem:
             error = problem.message
         else:
+            # Its own units of work, none open while the provider answers.
             orders.start_payment(order, get_provider(), payment_request_for)
             return redirect(url_for("orders.pay_page", token=links.order_token(order)))
-    method_code = form.shipping_method.data or "standard"
-    try:
-        quote = service.quote(cart, None, method_code, fmt)
-    except service.CheckoutError:
-        quote = service.quote(cart, None, "standard", fmt)
+    with unit_of_work():
+        cart = current_cart()
+        if cart is None or not cart.lines:
+            flash("Your cart is empty. Add something before checking out.", "error")
+            return redirect(url_for("cart.cart_page"))
+        shown_pricing()  # the summary below shows this cart's gifts
+        method_code = form.shipping_method.data or "standard"
+        try:
+            quote = service.quote(cart, None, method_code, fmt)
+        except service.CheckoutError:
+            quote = service.quote(cart, None, "standard", fmt)
     status = 422 if (error or form.errors) else 200
     return render_template(
         "checkout/checkout.html",

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from shop.extensions import db
 from shop.orders.models import Order, OutboxEmail
 from shop.timeutil import utcnow
+from shop.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def send_due(
     now: datetime | None = None, limit: int = 50, order_id: int | None = None
 ) -> tuple[int, int]:
     """Send the e-mails that are due (of one order, or all); returns (sent, still
-    failing). Commits after each, so one bad address never holds up the rest."""
+    failing). Each in a unit of work of its own (call it outside one), so one bad
+    address never holds up the rest."""
     now = now or utcnow()
     query = (
         select(OutboxEmail)
@@ -72,24 +74,25 @@ def send_due(
     )
     if order_id is not None:
         query = query.where(OutboxEmail.order_id == order_id)
-    due = db.session.scalars(query).all()
+    with unit_of_work():
+        due = db.session.scalars(query).all()
     sent = failed = 0
     for email in due:
-        try:
-            _deliver(email)
-        except (OSError, smtplib.SMTPException) as error:
-            email.attempts += 1
-            email.last_error = f"{error.__class__.__name__}: {error}"[:300]
-            email.next_attempt_at = now + _retry_delay(email.attempts)
-            failed += 1
-            log.warning("e-mail %s to %s not sent: %s", email.id, email.recipient, error)
-        else:
-            email.attempts += 1
-            email.status = "sent"
-            email.sent_at = utcnow()
-            email.last_error = ""
-            sent += 1
-        db.session.commit()
+        with unit_of_work():
+            try:
+                _deliver(email)
+            except (OSError, smtplib.SMTPException) as error:
+                email.attempts += 1
+                email.last_error = f"{error.__class__.__name__}: {error}"[:300]
+                email.next_attempt_at = now + _retry_delay(email.attempts)
+                failed += 1
+                log.warning("e-mail %s to %s not sent: %s", email.id, email.recipient, error)
+            else:
+                email.attempts += 1
+                email.status = "sent"
+                email.sent_at = utcnow()
+                email.last_error = ""
+                sent += 1
     return sent, failed
 
 

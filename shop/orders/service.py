@@ -29,6 +29,7 @@ from shop.payments.provider import PaymentProvider, PaymentProviderError, Paymen
 from shop.promotions.engine import threshold_base
 from shop.promotions.models import Promotion, PromotionVersion
 from shop.timeutil import utcnow
+from shop.unit_of_work import after_commit, unit_of_work
 
 SYSTEM = "system"
 # The timeline entry of a payment that does not settle its order (staff must look).
@@ -186,43 +187,40 @@ def mark_payment_failed(order: Order, actor: str, message: str) -> bool:
 
 
 def start_payment(order: Order, provider: PaymentProvider, request_factory) -> None:
-    """Create the provider's payment for a pending order, once; commits.
+    """Create the provider's payment for a pending order, once, in units of work of its
+    own (call it outside one): none is open while the provider answers.
 
     A retry reuses the payment already created, so a flaky network or a double click
     never makes a second charge possible. A provider failure leaves the order
     pending with a message; nothing is lost.
     """
-    if order.status != OrderStatus.PENDING or order.payment_id:
-        return
-    _create_payment(order, provider, request_factory)
-    db.session.commit()
-
-
-def _create_payment(order: Order, provider: PaymentProvider, request_factory) -> None:
-    payment_request = request_factory(order)
-    # End the transaction before calling out: nothing is pending here, and no lock or
-    # snapshot should be held for as long as the provider takes (up to its timeout).
-    db.session.commit()
+    with unit_of_work():
+        if order.status != OrderStatus.PENDING or order.payment_id:
+            return
+        payment_request = request_factory(order)
+    # No lock or snapshot is held for as long as the provider takes (up to its timeout).
     try:
         session = provider.create_payment(payment_request)
     except PaymentProviderError as error:
-        _reread_locked(order)
-        if order.payment_id:
-            return  # a concurrent request (a double submit) created it meanwhile
-        order.payment_status = PaymentStatus.ERROR
-        order.payment_message = (
-            "We could not reach the payment service. Your order is saved; please try again."
-        )
-        record_event(order, SYSTEM, "payment_error", str(error)[:300])
+        with unit_of_work():
+            _reread_locked(order)
+            if order.payment_id:
+                return  # a concurrent request (a double submit) created it meanwhile
+            order.payment_status = PaymentStatus.ERROR
+            order.payment_message = (
+                "We could not reach the payment service. Your order is saved; please try again."
+            )
+            record_event(order, SYSTEM, "payment_error", str(error)[:300])
         return
-    _reread_locked(order)
-    if order.payment_id and order.payment_id != session.payment_id:
-        return  # another request stored its payment first; keep that one
-    if order.payment_id is None or order.payment_status == PaymentStatus.ERROR:
-        order.payment_status = PaymentStatus.UNPAID
-    order.payment_id = session.payment_id
-    order.payment_client_secret = session.client_secret
-    order.payment_message = ""
+    with unit_of_work():
+        _reread_locked(order)
+        if order.payment_id and order.payment_id != session.payment_id:
+            return  # another request stored its payment first; keep that one
+        if order.payment_id is None or order.payment_status == PaymentStatus.ERROR:
+            order.payment_status = PaymentStatus.UNPAID
+        order.payment_id = session.payment_id
+        order.payment_client_secret = session.client_secret
+        order.payment_message = ""
 
 
 def _reread_locked(order: Order) -> None:
@@ -280,7 +278,6 @@ def release_if_expired(order: Order, now: datetime | None = None) -> bool:
     """Lazily, when an order is looked at: an abandoned reservation ends here."""
     if is_expired(order, now or utcnow()):
         release_reservation(order, SYSTEM, "The reservation expired before payment.")
-        db.session.commit()
         return True
     return False
 
@@ -301,7 +298,7 @@ def release_expired(now: datetime | None = None, limit: int = 500) -> int:
             released += release_reservation(
                 order, SYSTEM, "The reservation expired before payment."
             )
-    db.session.commit()
+    db.session.flush()
     return released
 
 
@@ -471,7 +468,8 @@ def has_paid_order(email: str) -> bool:
 def pay_with_demo_card(order: Order, provider, card_number: str, order_url: str) -> str | None:
     """The offline demo: approve or decline a test card; returns the decline reason.
 
-    Settles through the same `mark_paid` / `mark_payment_failed` as real webhooks.
+    Settles through the same `mark_paid` / `mark_payment_failed` as real webhooks; the
+    confirmation e-mail goes once the payment is committed.
     """
     if order.status != OrderStatus.PENDING:
         return None
@@ -479,55 +477,60 @@ def pay_with_demo_card(order: Order, provider, card_number: str, order_url: str)
         provider.charge(card_number)
     except CardDeclined as declined:
         mark_payment_failed(order, "shopper", str(declined))
-        db.session.commit()
         return str(declined)
     mark_paid(order, "demo payments", order_url)
-    db.session.commit()
-    emails.send_due(order_id=order.id)
+    send_emails_after_commit(order)
     return None
 
 
+def send_emails_after_commit(order: Order) -> None:
+    """Send the order's queued e-mails once the unit of work that queued them has
+    committed; a down mail server only delays them (`flask send-emails` retries)."""
+    order_id = order.id
+    after_commit(lambda: emails.send_due(order_id=order_id))
+
+
 def retry_payment(order: Order, provider: PaymentProvider, request_factory) -> None:
-    """After a provider error: try creating the payment again (same idempotency key)."""
-    if order.status == OrderStatus.PENDING and not order.payment_id:
-        _create_payment(order, provider, request_factory)
-        db.session.commit()
+    """After a provider error: try creating the payment again (same idempotency key),
+    in units of work of its own like `start_payment`."""
+    start_payment(order, provider, request_factory)
 
 
 def reconcile_pending(provider: PaymentProvider, order_url_for, limit: int = 200) -> dict[str, int]:
-    """For payments whose webhook never came: ask the provider and settle the order,
-    under the same rule as the webhook (`settlement_problem`): a payment that does not
-    match its order is flagged for staff and counted as mismatched, never settled.
-    Orders flagged so are left to staff from then on."""
+    """For payments whose webhook never came: ask the provider and settle the order
+    (each in a unit of work of its own; call it outside one), under the same rule as
+    the webhook (`settlement_problem`): a payment that does not match its order is
+    flagged for staff and counted as mismatched, never settled. Orders flagged so are
+    left to staff from then on."""
     counts = {"paid": 0, "failed": 0, "unchanged": 0, "mismatched": 0, "errors": 0}
     flagged = select(OrderEvent.id).where(
         OrderEvent.order_id == Order.id, OrderEvent.kind == PAYMENT_MISMATCH
     )
-    waiting = db.session.execute(
-        select(Order.id, Order.payment_id)
-        .where(
-            Order.status == OrderStatus.PENDING,
-            Order.payment_id.is_not(None),
-            Order.payment_provider == provider.name,
-            ~flagged.exists(),
-        )
-        .order_by(Order.id)
-        .limit(limit)
-    ).all()
-    db.session.commit()  # no transaction is held while the provider answers
+    with unit_of_work():  # ended before the provider is asked
+        waiting = db.session.execute(
+            select(Order.id, Order.payment_id)
+            .where(
+                Order.status == OrderStatus.PENDING,
+                Order.payment_id.is_not(None),
+                Order.payment_provider == provider.name,
+                ~flagged.exists(),
+            )
+            .order_by(Order.id)
+            .limit(limit)
+        ).all()
     for order_id, payment_id in waiting:
         try:
             state = provider.retrieve_payment(payment_id)
         except PaymentProviderError:
             counts["errors"] += 1
             continue
-        # Read again, locked: the webhook may have settled the order while we asked.
-        order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
-        if order is None or order.status != OrderStatus.PENDING:
-            counts["unchanged"] += 1
-        else:
-            counts[_reconcile(order, state, order_url_for)] += 1
-        db.session.commit()
+        with unit_of_work():
+            # Read again, locked: the webhook may have settled the order while we asked.
+            order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
+            if order is None or order.status != OrderStatus.PENDING:
+                counts["unchanged"] += 1
+            else:
+                counts[_reconcile(order, state, order_url_for)] += 1
     return counts
 
 

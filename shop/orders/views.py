@@ -22,6 +22,7 @@ from shop.orders.states import PAID_STATES, OrderStatus
 from shop.payments.forms import DemoPaymentForm
 from shop.payments.registry import get_provider
 from shop.security import mark_personal
+from shop.unit_of_work import separate_transactions, unit_of_work
 
 bp = Blueprint("orders", __name__)
 
@@ -51,7 +52,7 @@ def _payment_state(order: Order) -> str:
         return "cancelled"
     if order.payment_status == PaymentStatus.FAILED:
         return "failed"
-    if order.payment_status == "error":
+    if order.payment_status == PaymentStatus.ERROR:
         return "error"
     if order.payment_provider == "stripe" and order.payment_id:
         return "processing"
@@ -106,9 +107,11 @@ def pay_page(token: str):
 
 
 @bp.post("/orders/<token>/pay/retry")
+@separate_transactions  # the payment provider is called between them
 def retry_payment(token: str):
-    order = get_order_or_404(token)
+    with unit_of_work():
+        order = get_order_or_404(token)
     orders.retry_payment(order, get_provider(), payment_request_for)
-    if order.payment_status == "error":
+    if order.payment_status == PaymentStatus.ERROR:
         flash(order.payment_message, "error")
     return redirect(url_for("orders.pay_page", token=token))

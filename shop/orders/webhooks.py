@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shop.extensions import db
-from shop.orders import emails, links
+from shop.orders import links
 from shop.orders import service as orders
 from shop.orders.models import Order
 from shop.orders.states import PAID_STATES, OrderStatus
@@ -44,7 +44,8 @@ def _locked_order(event: WebhookEvent) -> Order | None:
 
 
 def handle_event(event: WebhookEvent, order_url: Callable[[Order], str]) -> str:
-    """Apply one verified event; returns its outcome. Commits."""
+    """Apply one verified event; returns its outcome. The e-mails a payment queued go
+    once the unit of work has committed."""
     record = PaymentEvent(
         provider="stripe",
         event_id=event.event_id,
@@ -53,16 +54,14 @@ def handle_event(event: WebhookEvent, order_url: Callable[[Order], str]) -> str:
         payload=event.payload,
         outcome="received",
     )
-    db.session.add(record)
     try:
-        db.session.flush()
+        with db.session.begin_nested():
+            db.session.add(record)
     except IntegrityError:
-        db.session.rollback()
         return "duplicate"
 
     if event.event_type not in (SUCCEEDED, FAILED):
         record.outcome = "ignored"
-        db.session.commit()
         return record.outcome
 
     order = _locked_order(event)
@@ -73,9 +72,8 @@ def handle_event(event: WebhookEvent, order_url: Callable[[Order], str]) -> str:
         record.order_id = order.id
         record.outcome = _apply(event, order, order_url)
         record.needs_attention = record.outcome in NEEDS_ATTENTION
-    db.session.commit()
     if order is not None and record.outcome == "processed":
-        emails.send_due(order_id=order.id)  # a down mail server only delays it
+        orders.send_emails_after_commit(order)
     return record.outcome
 
 

@@ -9,12 +9,14 @@ from flask.testing import FlaskClient
 from shop.admin.models import StaffUser
 from shop.admin.service import create_staff
 from shop.catalog.models import Product
+from shop.unit_of_work import unit_of_work
 
 PASSWORD = "a long enough staff password"
 
 
 def make_staff(role: str, email: str | None = None) -> StaffUser:
-    return create_staff(email or f"{role}@example.com", role, PASSWORD)
+    with unit_of_work():
+        return create_staff(email or f"{role}@example.com", role, PASSWORD)
 
 
 def _open(client, path: str, **kwargs):

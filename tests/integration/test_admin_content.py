@@ -15,6 +15,7 @@ from shop.catalog.models import Product
 from shop.catalog.reviews import ProductReview, ReviewStatus, submit_review
 from shop.extensions import db
 from shop.timeutil import utcnow
+from shop.unit_of_work import unit_of_work
 from tests.integration.admin_helpers import StaffClient, hidden_value, isolated_client, make_staff
 from tests.support.digits import written_in
 
@@ -212,7 +213,10 @@ def test_a_review_article_needs_its_product_score_and_verdict(editor):
 
 def pending_review(title: str = "Lovely serum") -> ProductReview:
     serum = db.session.scalar(select(Product).where(Product.handle == "peptide-serum"))
-    return submit_review(serum, 5, title, "It works well for me, truly.", "Kim", "kim@example.com")
+    with unit_of_work():
+        return submit_review(
+            serum, 5, title, "It works well for me, truly.", "Kim", "kim@example.com"
+        )
 
 
 def test_the_queue_lists_pending_reviews_and_approving_shows_one(app, editor):

@@ -17,6 +17,7 @@ from shop.extensions import db
 from shop.orders.models import Order, OrderLine
 from shop.promotions.models import Promotion, PromotionStatus, RewardType
 from shop.timeutil import utcnow
+from shop.unit_of_work import unit_of_work
 from tests.integration.admin_helpers import StaffClient, isolated_client, make_staff
 from tests.integration.cart_helpers import CartClient, pay_demo, place_order
 
@@ -235,21 +236,23 @@ def test_a_small_refund_on_a_discounted_order_keeps_the_gift_earned(app, fulfilm
 def test_the_refund_measures_against_the_threshold_the_order_was_priced_under(app, fulfilment):
     order = discounted_order_with_the_gift(app)
     gift = db.session.scalars(select(Promotion).where(Promotion.min_subtotal == 15000)).one()
-    promotion_service.update_promotion(
-        gift.id,
-        gift.version,
-        PromotionData(
-            name=gift.name,
-            label=gift.label,
-            reward_type=gift.reward_type,
-            priority=gift.priority,
-            combinable=gift.combinable,
-            min_subtotal=20000,  # raised after the order was placed
-            gift_skus=tuple(promotion_service.skus_for(gift.gift_variant_ids)),
-            gift_max_quantity=gift.gift_max_quantity,
-        ),
-        make_staff(Role.MERCHANDISER),
-    )
+    merchandiser = make_staff(Role.MERCHANDISER)
+    with unit_of_work():
+        promotion_service.update_promotion(
+            gift.id,
+            gift.version,
+            PromotionData(
+                name=gift.name,
+                label=gift.label,
+                reward_type=gift.reward_type,
+                priority=gift.priority,
+                combinable=gift.combinable,
+                min_subtotal=20000,  # raised after the order was placed
+                gift_skus=tuple(promotion_service.skus_for(gift.gift_variant_ids)),
+                gift_max_quantity=gift.gift_max_quantity,
+            ),
+            merchandiser,
+        )
     response = fulfilment.post(f"/admin/orders/{order.number}/refund", {"amount": "10.00"})
     assert response.status_code == 302
     (refund,) = reload(order).refunds

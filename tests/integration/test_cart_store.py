@@ -29,20 +29,6 @@ def test_a_cart_reads_the_same_locked_or_not(app, demo_store):
     assert store.find("no-such-token") is None and store.find_locked("no-such-token") is None
 
 
-def test_relock_brings_the_cart_up_to_date(app, demo_store):
-    shopper = CartClient(app.test_client())
-    shopper.add("FPS-30", 1)
-    cart = store.find_locked(cart_token(shopper))
-    db.session.commit()  # as checkout does between its two locks
-    shopper.add("CHG-100", 2)  # another tab, in that moment
-    store.relock(cart)
-    db.session.rollback()
-    assert {(line.key, line.quantity) for line in cart.lines} == {
-        (str(variant_id("FPS-30")), 1),
-        (str(variant_id("CHG-100")), 2),
-    }
-
-
 def stored_row(cart_id: int) -> tuple:
     row = db.session.execute(
         select(Cart.lines, Cart.codes, Cart.declined_gift_rule_ids, Cart.gift_rule_ids).where(

@@ -13,6 +13,7 @@ from shop.orders.models import Order, OrderPromotion
 from shop.orders.service import release_expired
 from shop.promotions.models import Promotion
 from shop.timeutil import utcnow
+from shop.unit_of_work import unit_of_work
 from tests.integration.cart_helpers import (
     ADDRESS,
     CartClient,
@@ -234,8 +235,10 @@ def test_expired_reservations_give_stock_back(shopper, app):
     shopper.add("FPS-30", 2)
     place_order(shopper)
     assert stock("FPS-30") == 58
-    assert release_expired(utcnow() + timedelta(minutes=29)) == 0
-    assert release_expired(utcnow() + timedelta(minutes=31)) == 1
+    with unit_of_work():
+        assert release_expired(utcnow() + timedelta(minutes=29)) == 0
+    with unit_of_work():
+        assert release_expired(utcnow() + timedelta(minutes=31)) == 1
     order = only_order()
     assert order.status == "cancelled" and order.stock_state == "released"
     assert stock("FPS-30") == 60
@@ -285,7 +288,8 @@ def test_total_usage_limit_is_reserved_atomically_and_given_back(shopper):
     place_order(shopper)
     db.session.rollback()
     assert db.session.get(Promotion, welcome.id).times_used == 1
-    release_expired(utcnow() + timedelta(hours=1))
+    with unit_of_work():
+        release_expired(utcnow() + timedelta(hours=1))
     db.session.rollback()
     assert db.session.get(Promotion, welcome.id).times_used == 0
     assert db.session.scalars(select(OrderPromotion)).first().usage_reserved is False

@@ -20,6 +20,7 @@ from shop.extensions import db
 from shop.orders.models import Order
 from shop.promotions.models import Promotion, PromotionStatus
 from shop.timeutil import utcnow
+from shop.unit_of_work import unit_of_work
 from tests.integration.cart_helpers import (
     CartClient,
     pay_demo,
@@ -72,7 +73,8 @@ def rename(renamed: Article, new_slug: str) -> Article:
     """A new address, as the back office's article form gives one: the old address
     then answers with a permanent redirect."""
     renamed.slug = new_slug
-    return service.save_article(renamed)
+    with unit_of_work():
+        return service.save_article(renamed)
 
 
 def product(handle: str) -> Product:
@@ -91,7 +93,8 @@ def make_article(tags=("testing",), **fields) -> Article:
         "published_at": utcnow() - timedelta(days=1),
         **fields,
     }
-    return service.save_article(Article(**values), tags=tags)
+    with unit_of_work():
+        return service.save_article(Article(**values), tags=tags)
 
 
 def card_handles(html: str) -> list[str]:
@@ -461,7 +464,8 @@ def test_a_redirect_never_reveals_a_draft(client, demo_store):
     guide = article(GUIDE)
     rename(guide, "new-name")
     guide.status = ArticleStatus.DRAFT
-    service.save_article(guide)
+    with unit_of_work():
+        service.save_article(guide)
     assert client.get(f"/guides/{GUIDE}").status_code == 404
     assert client.get("/guides/new-name").status_code == 404
 
@@ -469,7 +473,8 @@ def test_a_redirect_never_reveals_a_draft(client, demo_store):
 def test_changing_the_slug_in_save_leaves_a_redirect(client, demo_store):
     guide = article(HOW_TO)
     guide.slug = "microcurrent-how-to"
-    service.save_article(guide)
+    with unit_of_work():
+        service.save_article(guide)
     response = client.get(f"/guides/{HOW_TO}")
     assert response.status_code == 301
     assert response.headers["Location"].endswith("/guides/microcurrent-how-to")

@@ -62,9 +62,9 @@ def connection_dropped_at(store, statement_start: str):
     statement that starts with `statement_start` (upper case) runs; yields a dict
     whose "dropped" says whether it happened.
 
-    "ROLLBACK" names the end of a transaction (the driver's rollback, which is no
+    "ROLLBACK" and "COMMIT" name the end of a transaction (the driver's, which is no
     cursor statement): a database restart between a request's last statement and
-    the rollback that ends it, in an error handler or in the request's teardown."""
+    the commit of its unit of work or the rollback in an error handler."""
     url = store.config["SQLALCHEMY_DATABASE_URI"]
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     state = {"dropped": False}
@@ -81,8 +81,8 @@ def connection_dropped_at(store, statement_start: str):
             drop(conn)
 
     name, listener = (
-        ("rollback", drop)
-        if statement_start == "ROLLBACK"
+        (statement_start.lower(), drop)
+        if statement_start in ("ROLLBACK", "COMMIT")
         else ("before_cursor_execute", drop_before_statement)
     )
     with store.app_context():
@@ -166,11 +166,12 @@ def test_connection_dropped_mid_cart_change_fails_cleanly_and_the_next_one_works
         assert sorted(line["sku"] for line in shopper.cart()["items"]) == ["CHG-100", "FPS-30"]
 
 
-def test_connection_dropped_before_the_closing_rollback_keeps_the_response(app, demo_store, caplog):
-    """A read leaves its transaction open until the request's teardown rolls it back;
-    when the server is gone by then, the page already made is still sent (the failure
-    used to escape the app, and gunicorn answered its own 500), the error is logged,
-    and the next request works."""
+def test_connection_dropped_before_a_pages_closing_commit_keeps_the_response(
+    app, demo_store, caplog
+):
+    """A page's unit of work ends after the page is made; when the server is gone by
+    then, the page is still sent (the failure once escaped the app, and gunicorn
+    answered its own 500), the error is logged, and the next request works."""
     needs_postgres()
     # The page cache looks up its generation in a transaction of its own before the
     # request; off, so the rollback dropped is the one that ends the request's.
@@ -178,7 +179,7 @@ def test_connection_dropped_before_the_closing_rollback_keeps_the_response(app, 
     shopper = CartClient(store.test_client())
     shopper.add("FPS-30", 1)
 
-    with connection_dropped_at(store, "ROLLBACK") as drop:
+    with connection_dropped_at(store, "COMMIT") as drop:
         page = shopper.client.get("/cart")
         assert drop["dropped"] and page.status_code == 200
         assert "Firming Peptide Serum" in page.get_data(as_text=True)

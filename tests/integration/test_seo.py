@@ -17,6 +17,7 @@ from shop.catalog import reviews
 from shop.catalog.models import Product
 from shop.extensions import db
 from shop.timeutil import utcnow
+from shop.unit_of_work import unit_of_work
 
 BASE = "http://localhost"  # TestConfig.PUBLIC_BASE_URL
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -55,15 +56,16 @@ def check_breadcrumbs(data: dict, names: list[str]) -> None:
 
 
 def draft() -> None:
-    service.save_article(
-        Article(
-            kind=ArticleKind.GUIDE,
-            title="Secret draft",
-            slug="secret-draft",
-            author="A. Writer",
-            status=ArticleStatus.DRAFT,
+    with unit_of_work():
+        service.save_article(
+            Article(
+                kind=ArticleKind.GUIDE,
+                title="Secret draft",
+                slug="secret-draft",
+                author="A. Writer",
+                status=ArticleStatus.DRAFT,
+            )
         )
-    )
 
 
 # --------------------------------------------------------------------------- sitemap
@@ -149,17 +151,18 @@ def test_feed_is_atom_with_published_articles_newest_first(client, demo_store):
 
 
 def test_feed_escapes_titles(client, demo_store):
-    service.save_article(
-        Article(
-            kind=ArticleKind.GUIDE,
-            title="Serums & <devices>",
-            slug="serums-and-devices",
-            author="A. Writer",
-            summary="Fish & chips </summary>",
-            status=ArticleStatus.PUBLISHED,
-            published_at=utcnow() - timedelta(minutes=1),
+    with unit_of_work():
+        service.save_article(
+            Article(
+                kind=ArticleKind.GUIDE,
+                title="Serums & <devices>",
+                slug="serums-and-devices",
+                author="A. Writer",
+                summary="Fish & chips </summary>",
+                status=ArticleStatus.PUBLISHED,
+                published_at=utcnow() - timedelta(minutes=1),
+            )
         )
-    )
     root = ET.fromstring(client.get("/feed.xml").data)
     first = root.find(f"{ATOM}entry")
     assert first.find(f"{ATOM}title").text == "Serums & <devices>"
@@ -261,11 +264,12 @@ def test_sold_out_variants_are_out_of_stock_offers(client, demo_store):
 
 
 def test_a_product_without_reviews_has_no_aggregate_rating(client, demo_store):
-    for review in reviews.pending_reviews():
-        reviews.reject_review(review.id)
-    gel_id = db.session.scalar(select(Product.id).where(Product.handle == "conductive-gel"))
-    for review in reviews.approved_reviews(gel_id):
-        reviews.reject_review(review.id)
+    with unit_of_work():
+        for review in reviews.pending_reviews():
+            reviews.reject_review(review.id)
+        gel_id = db.session.scalar(select(Product.id).where(Product.handle == "conductive-gel"))
+        for review in reviews.approved_reviews(gel_id):
+            reviews.reject_review(review.id)
     data = of_type(client.get("/products/conductive-gel").get_data(as_text=True), "Product")
     assert "aggregateRating" not in data and "review" not in data
     assert data["offers"][0]["price"] == "24.00"

@@ -11,8 +11,8 @@ from sqlalchemy import event, select, update
 from sqlalchemy.engine import make_url
 
 from shop.catalog.models import Variant
-from shop.db_setup import begin_read_then_write
 from shop.extensions import db
+from shop.unit_of_work import unit_of_work
 from tests.integration.admin_helpers import isolated_client
 from tests.integration.cart_helpers import ADDRESS, CartClient, variant_id
 
@@ -93,8 +93,7 @@ def test_a_second_writer_waits_and_then_reads_the_first_ones_row(app, sqlite_fil
     results: dict[str, int] = {}
 
     def read_then_write(name: str, pause: threading.Event | None) -> None:
-        with app.app_context(), app.test_request_context("/cart/add.js", method="POST"):
-            begin_read_then_write()  # what the marked view does first
+        with app.app_context(), unit_of_work(read_then_write=True):  # as a marked view runs
             stock = db.session.scalar(select(Variant.stock).where(Variant.sku == "FPS-30"))
             if pause is not None:
                 first_has_read.set()
@@ -102,7 +101,6 @@ def test_a_second_writer_waits_and_then_reads_the_first_ones_row(app, sqlite_fil
             db.session.execute(
                 update(Variant).where(Variant.sku == "FPS-30").values(stock=stock - 1)
             )
-            db.session.commit()
             results[name] = stock
 
     release = threading.Event()

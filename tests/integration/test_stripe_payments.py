@@ -23,6 +23,7 @@ from shop.orders.models import Order, OutboxEmail
 from shop.orders.service import reconcile_pending
 from shop.payments.models import PaymentEvent
 from shop.payments.registry import provider_for
+from shop.unit_of_work import unit_of_work
 from tests.conftest import STRIPE_TEST_SECRET, STRIPE_TEST_WEBHOOK_SECRET
 from tests.integration.cart_helpers import CartClient, place_order
 from tests.support.servers import wait_until
@@ -244,7 +245,8 @@ def test_success_for_a_cancelled_order_is_recorded_for_staff(stripe_app, shopper
     from shop.timeutil import utcnow
 
     order = placed_order(shopper)
-    release_expired(utcnow() + timedelta(hours=1))
+    with unit_of_work():
+        release_expired(utcnow() + timedelta(hours=1))
     body, header = signed_event(
         STRIPE_TEST_WEBHOOK_SECRET, "payment_intent.succeeded", order.payment_id, amount=order.total
     )
