@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from shop.extensions import db
-from shop.orders.models import Order, OutboxEmail
+from shop.orders.models import EmailStatus, Order, OutboxEmail
 from shop.timeutil import utcnow
 from shop.unit_of_work import unit_of_work
 
@@ -65,7 +65,7 @@ def send_due(
     query = (
         select(OutboxEmail)
         .where(
-            OutboxEmail.status == "pending",
+            OutboxEmail.status == EmailStatus.PENDING,
             OutboxEmail.next_attempt_at <= now,
             OutboxEmail.attempts < MAX_ATTEMPTS,
         )
@@ -89,7 +89,7 @@ def send_due(
                 log.warning("e-mail %s to %s not sent: %s", email.id, email.recipient, error)
             else:
                 email.attempts += 1
-                email.status = "sent"
+                email.status = EmailStatus.SENT
                 email.sent_at = utcnow()
                 email.last_error = ""
                 sent += 1

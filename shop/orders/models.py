@@ -32,6 +32,11 @@ class PaymentStatus(StrEnum):
     SUCCEEDED = "succeeded"
 
 
+class EmailStatus(StrEnum):
+    PENDING = "pending"  # queued, or waiting to be tried again
+    SENT = "sent"
+
+
 class StockState(StrEnum):
     RESERVED = "reserved"  # taken off the shelf for a pending order
     SOLD = "sold"  # the order was paid
@@ -233,7 +238,7 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(200))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, sent
+    status: Mapped[str] = mapped_column(String(20), default=EmailStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(String(300), default="")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
