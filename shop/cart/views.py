@@ -22,6 +22,13 @@ from flask import (
 )
 
 from shop.cart import service
+from shop.cart.forms import (
+    AddItemForm,
+    BadCartRequest,
+    ChangeItemForm,
+    GiftChoiceForm,
+    items_to_add,
+)
 from shop.cart.serializers import cart_to_dict, line_to_dict, notices_to_list
 from shop.cart.session import (
     cart_token,
@@ -32,7 +39,6 @@ from shop.cart.session import (
     shown_pricing,
 )
 from shop.errors import json_error
-from shop.input_rules import parse_whole_number
 from shop.promotions import messages
 from shop.promotions.loader import load_rules
 from shop.templating import store_money_formatter
@@ -106,50 +112,18 @@ def _cart_context() -> dict:
     }
 
 
-# ------------------------------------------------------------------ input parsing
+# ------------------------------------------------------------------ input
 
 
-class BadRequestInput(ValueError):
-    """A request field is missing or of the wrong type; the message says which."""
+def _sent_as_json() -> bool:
+    """Whether the fields came as a JSON body (else as a posted form). A body that is
+    not JSON, or nests too deep, is then refused by get_json itself: a 400 with the
+    reason."""
+    return request.is_json and bool(request.get_data(cache=True))
 
 
-def _payload() -> dict:
-    """The request's fields, sent as a JSON object or as form fields. A body that is
-    not JSON, or nests too deep, is refused by get_json itself: a 400 with the reason."""
-    if request.is_json and request.get_data(cache=True):
-        body = request.get_json()
-        if not isinstance(body, dict):
-            raise BadRequestInput("The request body must be a JSON object.")
-        return body
-    return request.form.to_dict()
-
-
-def _int_field(payload: dict, name: str, default: int | None = None) -> int:
-    value = payload.get(name, default)
-    if value is None or value == "":
-        if default is not None:
-            return default
-        raise BadRequestInput(f"'{name}' is required.")
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise BadRequestInput(f"'{name}' must be a whole number.")
-    # Text (a form field, or a JSON string) in the digits 0-9 only: int() alone would
-    # read every script's digits (U+0661, Arabic-Indic one, as 1).
-    try:
-        number = value if isinstance(value, int) else parse_whole_number(value)
-    except ValueError:
-        raise BadRequestInput(f"'{name}' must be a whole number in the digits 0-9.") from None
-    if abs(number) > 1_000_000:
-        raise BadRequestInput(f"'{name}' is out of range.")
-    return number
-
-
-def _str_field(payload: dict, name: str) -> str:
-    value = payload.get(name)
-    if value is None:
-        raise BadRequestInput(f"'{name}' is required.")
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise BadRequestInput(f"'{name}' must be text.")
-    return str(value).strip()[:80]
+def _bad_request(message: str):
+    return json_error(400, "Bad Request", message)
 
 
 def _json_cart(pricing: service.CartPricing) -> dict:
@@ -201,62 +175,52 @@ def cart_json():
 @bp.post("/cart/add.js")
 @reads_then_writes
 def add_json():
+    body = request.get_json() if _sent_as_json() else None
     try:
-        payload = _payload()
-        items = payload.get("items")
-        if items is None:
-            items = [payload]
-        if not isinstance(items, list) or not items or len(items) > 20:
-            raise BadRequestInput("'items' must be a list of 1 to 20 items.")
-        requested = []
-        for item in items:
-            if not isinstance(item, dict):
-                raise BadRequestInput("Each item must be an object with 'id' and 'quantity'.")
-            try:
-                source_article = _int_field(item, "source_article", 0) or None
-            except BadRequestInput:
-                source_article = None  # attribution is best effort: never blocks a sale
-            requested.append(
-                (_int_field(item, "id"), _int_field(item, "quantity", 1), source_article)
-            )
-    except BadRequestInput as error:
-        return json_error(400, "Bad Request", str(error))
+        forms = items_to_add(body) if _sent_as_json() else [AddItemForm()]
+    except BadCartRequest as error:
+        return _bad_request(str(error))
+    for form in forms:
+        if not form.validate():
+            return _bad_request(form.first_error())
     cart = current_or_new_cart()
     try:
-        for variant_id, quantity, source_article in requested:
-            service.add_item(cart, variant_id, quantity, source_article_id=source_article)
+        for form in forms:
+            service.add_item(
+                cart, form.id.data, form.quantity.data, source_article_id=form.article_id
+            )
     except service.CartError as error:
         service.discard_changes()
         return json_error(error.status, "Cart Error", error.message)
     pricing = service.save(cart, store_money_formatter())
     g.cart_pricing = pricing
-    added = [_json_line(pricing, str(variant_id)) for variant_id, *_ in requested]
-    body = {"items": added} if "items" in payload else dict(added[0])
-    body["notices"] = notices_to_list(pricing.priced)
-    return jsonify(body)
+    added = [_json_line(pricing, str(form.id.data)) for form in forms]
+    answer = {"items": added} if isinstance(body, dict) and "items" in body else dict(added[0])
+    answer["notices"] = notices_to_list(pricing.priced)
+    return jsonify(answer)
 
 
 @bp.post("/cart/change.js")
 @reads_then_writes
 def change_json():
     try:
-        payload = _payload()
-        quantity = _int_field(payload, "quantity")
-        cart = current_cart()
-        if "line" in payload:
-            index = _int_field(payload, "line")
-            lines = current_pricing().priced.lines
-            if not 1 <= index <= len(lines):
-                return json_error(404, "Not Found", "There is no such line in your cart.")
-            key = lines[index - 1].key
-        else:
-            key = _str_field(payload, "id")
-    except BadRequestInput as error:
-        return json_error(400, "Bad Request", str(error))
+        form = ChangeItemForm.of_json(request.get_json()) if _sent_as_json() else ChangeItemForm()
+    except BadCartRequest as error:
+        return _bad_request(str(error))
+    if not form.validate():
+        return _bad_request(form.first_error())
+    cart = current_cart()
+    if form.line.data is not None:
+        lines = current_pricing().priced.lines
+        if not 1 <= form.line.data <= len(lines):
+            return json_error(404, "Not Found", "There is no such line in your cart.")
+        key = lines[form.line.data - 1].key
+    else:
+        key = form.line_key
     if cart is None:
         return json_error(404, "Not Found", "That item is not in your cart.")
     try:
-        service.change_item(cart, key, quantity)
+        service.change_item(cart, key, form.quantity.data)
     except service.CartError as error:
         service.discard_changes()
         return json_error(error.status, "Cart Error", error.message)
@@ -267,10 +231,9 @@ def change_json():
 @bp.post("/cart/clear.js")
 @reads_then_writes
 def clear_json():
-    try:
-        _payload()  # nothing to read, but a malformed body is refused as on every write
-    except BadRequestInput as error:
-        return json_error(400, "Bad Request", str(error))
+    # Nothing to read, but a malformed body is refused as on every write.
+    if _sent_as_json() and not isinstance(request.get_json(), dict):
+        return _bad_request("The request body must be a JSON object.")
     cart = current_cart()
     if cart is not None:
         service.clear(cart)
@@ -290,19 +253,15 @@ def cart_page():
 @reads_then_writes
 def add_form():
     back = _safe_return_path(request.form.get("return_to"), url_for("cart.cart_page"))
-    try:
-        variant_id = _int_field(request.form, "id")
-        quantity = _int_field(request.form, "quantity", 1)
-    except BadRequestInput:
+    form = AddItemForm()
+    if not form.validate():
         flash("Please choose an option and a quantity: a whole number in the digits 0-9.", "error")
         return redirect(back)
-    try:
-        source_article = _int_field(request.form, "source_article", 0) or None
-    except BadRequestInput:
-        source_article = None  # attribution is best effort: never blocks a sale
     cart = current_or_new_cart()
     try:
-        line = service.add_item(cart, variant_id, quantity, source_article_id=source_article)
+        line = service.add_item(
+            cart, form.id.data, form.quantity.data, source_article_id=form.article_id
+        )
     except service.CartError as error:
         service.discard_changes()
         flash(error.message, "error")
@@ -317,17 +276,16 @@ def add_form():
 @reads_then_writes
 def change_form():
     cart = current_cart()
-    try:
-        key = _str_field(request.form, "key")
-        quantity = _int_field(request.form, "quantity")
-    except BadRequestInput:
+    form = ChangeItemForm()
+    if not form.validate():
         flash("Please enter a whole number of items, in the digits 0-9.", "error")
         return redirect(url_for("cart.cart_page"))
+    quantity = form.quantity.data
     if cart is None:
         flash("Your cart is empty.", "error")
         return redirect(url_for("cart.cart_page"))
     try:
-        service.change_item(cart, key, quantity)
+        service.change_item(cart, form.line_key, quantity)
     except service.CartError as error:
         service.discard_changes()
         flash(error.message, "error")
@@ -376,11 +334,11 @@ def remove_code_form():
 @reads_then_writes
 def gift_choice_form(action: str):
     cart = current_cart()
-    try:
-        promotion_id = _int_field(request.form, "promotion_id")
-    except BadRequestInput:
+    form = GiftChoiceForm()
+    if not form.validate():
         flash("Please try again.", "error")
         return redirect(url_for("cart.cart_page"))
+    promotion_id = form.promotion_id.data
     if cart is None or action not in ("decline", "accept"):
         return redirect(url_for("cart.cart_page"))
     if action == "decline":

@@ -91,6 +91,9 @@ def test_prices_and_gift_flags_sent_by_the_browser_are_ignored(shopper):
         ({"id": "abc", "quantity": 1}, 400),
         ({"quantity": 1}, 400),
         ({"id": 1.5, "quantity": 1}, 400),
+        ({"id": True, "quantity": 1}, 400),
+        ({"items": [{"id": 1}, "two"]}, 400),
+        ({"items": []}, 400),
         ({"id": 10**30, "quantity": 1}, 400),
         ([1, 2], 400),
         ({"id": 999_999, "quantity": 1}, 404),
@@ -101,6 +104,18 @@ def test_bad_add_requests_get_a_clear_json_error(shopper, body, status):
     assert code == status
     assert error["status"] == status and error["description"]
     assert cart_rows() == 0
+
+
+def test_fields_the_cart_does_not_read_never_block_a_sale(shopper):
+    """Extra fields (a storefront script's `properties`) are ignored as a form's extra
+    fields are, and an unreadable article credit credits nobody."""
+    status, item = shopper.add(
+        "CHG-100", 2, properties={"engraving": ["x"]}, source_article={"id": 1}
+    )
+    assert status == 200 and item["quantity"] == 2
+    status, _ = shopper.add("CHG-100", 1, source_article=True)
+    assert status == 200
+    assert shopper.cart()["item_count"] == 3
 
 
 @pytest.mark.parametrize(
