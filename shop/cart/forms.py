@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from shop.forms import ShopForm, WholeNumberField
+from shop.input_rules import parse_whole_number
 
 # Far beyond any real cart, close enough to refuse nonsense before it reaches a query.
 NUMBER_LIMIT = 1_000_000
@@ -53,7 +54,7 @@ class CartForm(ShopForm):
         form = cls(formdata=MultiDict())
         formdata = MultiDict()
         for name, value in fields.items():
-            if name not in form:
+            if name not in form or value is None:  # null: not given
                 continue
             try:
                 formdata[name] = _as_text(name, value)
@@ -89,12 +90,16 @@ class AddItemForm(CartForm):
     )
     # Which article's card the item was added from: credit is best effort and never
     # refuses a sale, so anything unreadable simply credits nobody (`article_id`).
-    source_article = StringField()
+    # A hidden field: the page's own value, not text a person typed.
+    source_article = HiddenField()
 
     @property
     def article_id(self) -> int | None:
-        text = (self.source_article.data or "").strip()
-        return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else None
+        try:
+            article_id = parse_whole_number((self.source_article.data or "")[:20])
+        except ValueError:
+            return None
+        return article_id if 0 < article_id <= NUMBER_LIMIT else None
 
 
 class ChangeItemForm(CartForm):

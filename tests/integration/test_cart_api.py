@@ -115,7 +115,10 @@ def test_fields_the_cart_does_not_read_never_block_a_sale(shopper):
     assert status == 200 and item["quantity"] == 2
     status, _ = shopper.add("CHG-100", 1, source_article=True)
     assert status == 200
-    assert shopper.cart()["item_count"] == 3
+    for unreadable in ("9" * 5000, str(2**63), "\u202e12", "-3", written_in("12")):
+        assert shopper.add("CHG-100", 1, source_article=unreadable)[0] == 200, unreadable
+    assert shopper.add("CHG-100", None)[0] == 200  # null: not given, so one
+    assert shopper.cart()["item_count"] == 9
 
 
 @pytest.mark.parametrize(
