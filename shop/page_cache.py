@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, get_flashed_messages, request
+from flask import Flask, Response, current_app, flash, g, get_flashed_messages, request
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +27,7 @@ from werkzeug.http import HTTP_STATUS_CODES, dump_cookie, parse_cookie
 from shop.cache import PAGES, Caches, ContentCache, caches
 
 PAGE_TTL_SECONDS = 30.0
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 MAX_PAGES = 256
 CSRF_PLACEHOLDER_BYTES = b"__CSRF_TOKEN_PLACEHOLDER__"
 # The salt Flask-WTF signs form tokens with (`flask_wtf.csrf.generate_csrf`).
@@ -49,6 +50,18 @@ CACHEABLE_ENDPOINTS = frozenset(
         "seo.robots",
     }
 )
+# Of those, the answers that show no pending message: a message waiting for the next
+# page leaves them cacheable, and is left waiting.
+ANSWERS_WITHOUT_MESSAGES = frozenset(
+    {
+        "catalog.products_json",
+        "catalog.product_js",
+        "cart.cart_json",
+        "seo.sitemap",
+        "seo.feed",
+        "seo.robots",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -64,9 +77,15 @@ def _is_anonymous_request() -> bool:
     if request.cookies.get(current_app.config["CART_COOKIE_NAME"]):
         return False
     # Staff sessions, pending messages: personal. (Neither check creates a session, so
-    # anonymous readers stay cookie-less until a form needs one; the messages read
-    # here are still shown by the page.)
-    return not (current_user.is_authenticated or get_flashed_messages())
+    # anonymous readers stay cookie-less until a form needs one.) Reading the messages
+    # takes them out of the session for this request: the page shows them, and a
+    # redirect passes them on (`store_in_cache`).
+    if current_user.is_authenticated:
+        return False
+    if request.endpoint in ANSWERS_WITHOUT_MESSAGES:
+        return True
+    g.page_cache_messages = get_flashed_messages(with_categories=True)
+    return not g.page_cache_messages
 
 
 def cache_key(environ: dict) -> str:
@@ -197,6 +216,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def store_in_cache(response: Response) -> Response:
+        messages_read = g.pop("page_cache_messages", ())
+        if response.status_code in REDIRECT_CODES:
+            for category, message in messages_read:
+                flash(message, category)  # read before a redirect: kept for its page
         epoch = g.pop("page_cache_epoch", None)
         if epoch is None or response.status_code != 200:
             return response

@@ -108,6 +108,32 @@ def test_pages_with_a_pending_message_and_writes_are_not_cached(app, reader):
     assert "That product is not available." in response.get_data(as_text=True)
 
 
+def test_a_pending_message_outlives_answers_that_do_not_show_it(app, reader):
+    """Deciding whether a page may be cached reads the messages waiting to be shown;
+    an answer that shows none (cart.js, a moved guide's redirect) leaves them for the
+    page that does."""
+    from content.models import Article
+    from content.service import save_article
+    from shop.unit_of_work import unit_of_work
+
+    with unit_of_work():
+        guide = db.session.scalars(
+            select(Article).where(Article.slug == "benefits-of-microcurrent-therapy")
+        ).one()
+        guide.slug = "microcurrent-benefits"
+        save_article(guide)
+    old_address = "/guides/benefits-of-microcurrent-therapy"
+    shopper = CartClient(app.test_client())
+    shopper.form(  # refused before any cart is made: the reader stays anonymous
+        "/cart/add", {"id": "one", "quantity": 1, "return_to": old_address}, follow=False
+    )
+    assert shopper.client.get("/cart.js").status_code == 200
+    moved = shopper.client.get(old_address)
+    assert moved.status_code == 301
+    page = shopper.client.get(moved.headers["Location"])
+    assert "Please choose an option and a quantity" in page.get_data(as_text=True)
+
+
 def test_anonymous_cart_json_is_cached_and_stays_empty(reader, app):
     assert reader.get("/cart.js").get_json()["item_count"] == 0
     assert reader.get("/cart.js").headers["X-Page-Cache"] == "hit"
