@@ -1,7 +1,7 @@
 """The audit log: every staff change, who made it, when, and the entity before and after.
 
-Admin services call `record` before they commit, so the entry is written in the same
-transaction as the change: both happen or neither does. Nothing here updates or deletes
+Admin services call `record` in the unit of work that makes the change, so the entry
+is written in the same transaction: both happen or neither does. Nothing here updates or deletes
 an entry (and the model refuses it), so the log can only grow.
 """
 
@@ -52,7 +52,7 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEntry:
-    """Add an entry to the session; the caller's commit writes it with the change."""
+    """Add an entry to the session; the unit of work commits it with the change."""
     with db.session.no_autoflush:  # reading who it is must not flush the change early
         staff_id, staff_email = staff.id, staff.email
     entry = AuditEntry(

@@ -3,11 +3,11 @@
 Every change checks the product's version first. The edit form carries the version it
 was opened at; if the product was saved since, the change is refused with the saved
 values (StaleEditError) instead of silently overwriting them. A save that races another
-one between that check and the commit is caught by the ORM's version column (the UPDATE
+one between that check and the flush is caught by the ORM's version column (the UPDATE
 matches no row) and refused the same way. Changes to a product's variants, parts and
 images touch the product row, so they take part in the same check.
 
-Each change writes its audit entry before the commit, in the same transaction.
+Each change writes its audit entry in the same unit of work (`shop.unit_of_work`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from shop.catalog.models import (
 )
 from shop.extensions import db
 from shop.timeutil import utcnow
+from shop.unit_of_work import after_commit
 
 PRODUCT_FIELDS = (
     "handle",
@@ -569,7 +570,8 @@ def remove_image(
         before=before,
     )
     _flush(product.id)
-    images.discard(before["path"], upload_folder)
+    # Only once the removal is committed: rolled back, the row still shows the file.
+    after_commit(lambda: images.discard(before["path"], upload_folder))
 
 
 # ------------------------------------------------------------------------ stock

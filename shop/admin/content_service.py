@@ -189,7 +189,7 @@ def _apply(article: Article, data: ArticleData) -> None:
 
 
 def _save(article: Article, tags, staff: StaffUser, action: str, summary: str, before) -> Article:
-    """Audit, then let content.service validate and commit both together."""
+    """Audit, then let content.service validate: both land in the same unit of work."""
     after = {**audit.snapshot(article, ARTICLE_FIELDS), "tags": list(tags)}
     audit.record(staff, action, "article", article.id, summary, before=before, after=after)
     try:

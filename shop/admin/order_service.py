@@ -1,8 +1,8 @@
 """Back-office order work: finding orders, and the staff actions on one.
 
 The actions reuse the order service (`shop.orders.service`), which checks each state
-transition and writes the order's timeline; this module adds the audit entry and the
-commit, and for shipping sends the queued e-mail right after the commit.
+transition and writes the order's timeline; this module adds the audit entry, in the
+same unit of work, and for shipping sends the queued e-mail once that has committed.
 """
 
 from __future__ import annotations

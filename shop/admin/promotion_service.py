@@ -333,10 +333,15 @@ def _stale(promotion: Promotion) -> StaleEditError:
     return StaleEditError("promotion", fresh.version, settings_snapshot(fresh))
 
 
-def _claim_next_version(promotion: Promotion, expected_version: int | None) -> int:
-    """Move the version on, only if nobody else did since the form was opened."""
+def _check_version(promotion: Promotion, expected_version: int | None) -> None:
+    """Refuse, before anything is written, a change made to a version that is not the
+    one stored (the refusal is shown and the request's unit then commits)."""
     if expected_version is None or promotion.version != expected_version:
         raise StaleEditError("promotion", promotion.version, settings_snapshot(promotion))
+
+
+def _claim_next_version(promotion: Promotion, expected_version: int) -> int:
+    """Move the version on, only if nobody else did since `_check_version` read it."""
     result = db.session.execute(
         update(Promotion)
         .where(Promotion.id == promotion.id, Promotion.version == expected_version)
@@ -418,8 +423,7 @@ def update_promotion(
     promotion = _promotion_or_error(promotion_id)
     settings = validate(data, promotion.id)
     before = settings_snapshot(promotion)
-    if expected_version is None or promotion.version != expected_version:
-        raise StaleEditError("promotion", promotion.version, before)
+    _check_version(promotion, expected_version)
     _keep_earlier_version(promotion)
     _claim_next_version(promotion, expected_version)
     for name, value in settings.items():
@@ -456,6 +460,7 @@ def change_status(
     if promotion.status not in allowed_from:
         raise AdminActionError(f"A {promotion.status} promotion cannot be {verb.lower()}.")
     before = settings_snapshot(promotion)
+    _check_version(promotion, expected_version)
     _keep_earlier_version(promotion)
     _claim_next_version(promotion, expected_version)
     promotion.status = target

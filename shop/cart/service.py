@@ -323,6 +323,8 @@ def commit_without_waiting() -> None:
     disk, the worst outcome is a cart one click behind, and the server cannot be
     left inconsistent (PostgreSQL's asynchronous commit). Waiting for the disk was
     most of a cart write's time. Orders, payments and staff changes never use this.
+    It holds for the whole unit of work: call it only in one that changes a cart and
+    nothing else (the cart views' units do).
     """
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":

@@ -44,8 +44,8 @@ def cart_token() -> str | None:
 
 
 def current_cart() -> ShopperCart | None:
-    """The shopper's cart, once per request; locked for the request when the view
-    changes it (a read-then-write unit of work)."""
+    """The shopper's cart, once per request (`forget_cart` reads it again); read locked
+    when the unit of work reading it is a read-then-write."""
     if "cart" not in g:
         token = cart_token()
         g.cart = service.find_cart(token, for_update=is_read_then_write())
@@ -53,6 +53,13 @@ def current_cart() -> ShopperCart | None:
         if g.cart is not None:
             mark_personal()
     return g.cart
+
+
+def forget_cart() -> None:
+    """Read the cart afresh when next asked: what a unit of work that has ended read
+    may be stale by now (another tab changed it), and must not be written back."""
+    g.pop("cart", None)
+    g.pop("cart_pricing", None)
 
 
 def current_or_new_cart() -> ShopperCart:

@@ -8,8 +8,8 @@ one UPDATE when anything differs from what was read. The ORM model in
 `shop.cart.models` owns the table and its migrations; nothing else writes cart rows.
 
 The statements are SQLAlchemy Core, run with `Connection.execute` on the
-Flask-SQLAlchemy session's connection, in its transaction: `db.session.commit()` and
-`rollback()` cover them, and engine events (query counting, tracing) see them as any
+Flask-SQLAlchemy session's connection, in its transaction: the unit of work's commit
+and rollback cover them, and engine events (query counting, tracing) see them as any
 other statement.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
-from shop.cart.session import current_cart, shown_pricing
+from shop.cart.session import current_cart, forget_cart, shown_pricing
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.shipping import SHIPPING_METHODS
@@ -56,7 +56,8 @@ def checkout_page():
             # Its own units of work, none open while the provider answers.
             orders.start_payment(order, get_provider(), payment_request_for)
             return redirect(url_for("orders.pay_page", token=links.order_token(order)))
-    with unit_of_work():
+    forget_cart()  # a refused order's unit read it; it may have changed since
+    with unit_of_work(of_a_read=True):  # shows the cart; remembers only what it showed
         cart = current_cart()
         if cart is None or not cart.lines:
             flash("Your cart is empty. Add something before checking out.", "error")

@@ -202,7 +202,7 @@ def start_payment(order: Order, provider: PaymentProvider, request_factory) -> N
     try:
         session = provider.create_payment(payment_request)
     except PaymentProviderError as error:
-        with unit_of_work():
+        with unit_of_work(read_then_write=True):  # a double submit's twin may write too
             _reread_locked(order)
             if order.payment_id:
                 return  # a concurrent request (a double submit) created it meanwhile
@@ -212,7 +212,7 @@ def start_payment(order: Order, provider: PaymentProvider, request_factory) -> N
             )
             record_event(order, SYSTEM, "payment_error", str(error)[:300])
         return
-    with unit_of_work():
+    with unit_of_work(read_then_write=True):
         _reread_locked(order)
         if order.payment_id and order.payment_id != session.payment_id:
             return  # another request stored its payment first; keep that one
@@ -524,7 +524,7 @@ def reconcile_pending(provider: PaymentProvider, order_url_for, limit: int = 200
         except PaymentProviderError:
             counts["errors"] += 1
             continue
-        with unit_of_work():
+        with unit_of_work(read_then_write=True):
             # Read again, locked: the webhook may have settled the order while we asked.
             order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
             if order is None or order.status != OrderStatus.PENDING:

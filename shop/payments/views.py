@@ -18,6 +18,7 @@ from shop.payments.provider import (
     WebhookVerificationError,
 )
 from shop.payments.registry import get_provider
+from shop.unit_of_work import reads_then_writes
 
 bp = Blueprint("payments", __name__)
 
@@ -32,6 +33,10 @@ def apply_events_with(app: Flask, handler: Callable[[WebhookEvent], str]) -> Non
 
 @bp.post("/webhooks/stripe")
 @csrf.exempt  # authenticated by Stripe's signature instead
+# Reads the order locked, then settles it. On SQLite this also opens the transaction
+# before the event's savepoint: a savepoint that began it would commit on release,
+# and a failure after it would leave the event recorded but never applied.
+@reads_then_writes
 def stripe_webhook():
     provider = get_provider()
     if provider.name != "stripe":

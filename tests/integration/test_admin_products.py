@@ -14,9 +14,10 @@ from sqlalchemy import select, update
 
 from shop.admin import catalog_service, images
 from shop.admin.errors import StaleEditError
-from shop.admin.models import AuditEntry, Role
+from shop.admin.models import AuditEntry, Role, StaffUser
 from shop.catalog.models import Product, ProductImage, StockAdjustment, Variant
 from shop.extensions import db
+from shop.unit_of_work import unit_of_work
 from tests.integration.admin_helpers import StaffClient, hidden_value, make_staff, product_form
 from tests.support.digits import (
     EXTENDED_ARABIC_INDIC_ZERO,
@@ -533,6 +534,26 @@ def test_a_real_picture_is_stored_under_the_upload_folder_and_served(app, mercha
     )
     assert removed.status_code == 302 and not os.path.exists(stored)
     assert audit_actions() == ["image.added", "image.removed"]
+
+
+def test_a_removal_that_does_not_commit_keeps_the_picture_file(app, merchandiser):
+    """The file goes only once the removal is committed: a removal rolled back (a lost
+    connection at the commit, a failure after it) must not leave the product pointing
+    at a missing file."""
+    gel = product("conductive-gel")
+    assert _upload(merchandiser, gel, png_bytes(32, 32), "kept.png").status_code == 302
+    picture = db.session.scalars(
+        select(ProductImage).where(ProductImage.product_id == gel.id).order_by(ProductImage.id)
+    ).all()[-1]
+    stored = os.path.join(app.config["UPLOAD_FOLDER"], picture.path.removeprefix("uploads/"))
+    staff = db.session.scalars(select(StaffUser).where(StaffUser.role == Role.MERCHANDISER)).one()
+    with pytest.raises(RuntimeError), unit_of_work():
+        catalog_service.remove_image(
+            picture.id, product("conductive-gel").version, staff, app.config["UPLOAD_FOLDER"]
+        )
+        raise RuntimeError("the commit never happens")
+    assert os.path.isfile(stored)
+    assert db.session.get(ProductImage, picture.id) is not None
 
 
 def test_a_renamed_text_file_is_refused(app, merchandiser):

@@ -287,6 +287,18 @@ def test_a_status_change_with_an_old_version_is_refused(merchandiser):
     assert promotion_named("Serum week").status == "active"
 
 
+def test_a_refused_status_change_writes_nothing(merchandiser):
+    """A seeded promotion has no stored version yet; a pause sent with an old version
+    is refused before one is stored, so the refusal leaves no row behind."""
+    gift = promotion_named("Free device & serum gift set")
+    stale = merchandiser.post(f"/admin/promotions/{gift.id}/pause", {"version": "0"}, follow=True)
+    assert "changed by someone else" in stale.get_data(as_text=True)
+    db.session.rollback()
+    versions = select(func.count()).where(PromotionVersion.promotion_id == gift.id)
+    assert db.session.scalar(versions) == 0
+    assert promotion_named("Free device & serum gift set").status == "active"
+
+
 # ---------------------------------------------------------------- editing and versions
 
 

@@ -344,3 +344,41 @@ def test_placing_an_order_waits_for_the_disk(app, shopper):
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Order)) == 1
     assert not [s for s in statements if "synchronous_commit" in s]
+
+
+def test_a_refused_checkout_shows_the_cart_as_it_is_now_and_keeps_it(app, shopper, monkeypatch):
+    """The order is refused; before the page is shown again another tab adds an item
+    and the gift's promotion ends. Showing the page remembers that the gift went: it
+    must do that to the cart as stored now, not write back the cart read before."""
+    from shop.checkout import service as checkout_service
+    from shop.checkout import views as checkout_views
+    from tests.integration.admin_helpers import isolated_client
+
+    shopper.add("CMD-ROSE", 1)
+    other_tab = CartClient(isolated_client(app))
+    other_tab.client.set_cookie("cart", shopper.client.get_cookie("cart").value)
+
+    def refuse(*_args, **_kwargs):
+        raise checkout_service.CheckoutError("Refused for the test.")
+
+    reads = []
+    read_the_cart = checkout_views.current_cart
+
+    def meanwhile_then_read():
+        reads.append(1)
+        if len(reads) == 2:  # between the refused order and the page
+            assert other_tab.add("CHG-100", 1)[0] == 200
+            with app.app_context(), unit_of_work():
+                gift = db.session.scalars(
+                    select(Promotion).where(Promotion.reward_type == "gift")
+                ).one()
+                gift.starts_at = utcnow() - timedelta(days=10)
+                gift.ends_at = utcnow() - timedelta(seconds=1)
+        return read_the_cart()
+
+    monkeypatch.setattr(checkout_service, "place_order", refuse)
+    monkeypatch.setattr(checkout_views, "current_cart", meanwhile_then_read)
+    page = place_order(shopper)
+    assert page.status_code == 422 and "Refused for the test." in page.get_data(as_text=True)
+    assert len(reads) == 2
+    assert sorted(item["sku"] for item in shopper.cart()["items"]) == ["CHG-100", "CMD-ROSE"]

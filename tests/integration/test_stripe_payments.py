@@ -257,6 +257,35 @@ def test_success_for_a_cancelled_order_is_recorded_for_staff(stripe_app, shopper
     assert db.session.scalars(select(PaymentEvent)).one().needs_attention
 
 
+def test_a_webhook_that_fails_midway_leaves_nothing_and_its_retry_applies(
+    stripe_app, shopper, monkeypatch
+):
+    """The event's record and what it does land together: a failure after the record
+    is written must not leave it behind, or Stripe's retry would be a "duplicate" and
+    the payment would never reach the order."""
+    from shop.orders import webhooks
+
+    order = placed_order(shopper)
+    body, header = signed_event(
+        STRIPE_TEST_WEBHOOK_SECRET, "payment_intent.succeeded", order.payment_id, amount=order.total
+    )
+
+    def fail(*_args):
+        raise RuntimeError("the worker died while applying the event")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(webhooks, "_apply", fail)
+        stripe_app.config["PROPAGATE_EXCEPTIONS"] = False
+        try:
+            assert post_webhook(stripe_app, body, header).status_code == 500
+        finally:
+            stripe_app.config["PROPAGATE_EXCEPTIONS"] = None
+    db.session.rollback()
+    assert db.session.scalars(select(PaymentEvent)).all() == []
+    assert post_webhook(stripe_app, body, header).get_json()["outcome"] == "processed"
+    assert fresh(order.id).status == "paid"
+
+
 def test_provider_down_keeps_the_order_and_retry_makes_one_payment(
     stripe_app, shopper, localstripe
 ):
