@@ -1,0 +1,1 @@
+"""Addresses: what each country's address form asks for, and its rules (`rules`)."""
