@@ -116,8 +116,8 @@ class CountryForm:
 @dataclass(frozen=True)
 class PostalAddress:
     """An address that passed its country's rules. What the shopper typed is kept as
-    typed (trimmed); the subdivision is stored as its code and its name, and the
-    postcode in the country's written form."""
+    typed (trimmed; the street may have several lines); the subdivision is stored as
+    its code and its name, and the postcode in the country's written form."""
 
     country_code: str
     street_address: str
@@ -212,6 +212,12 @@ def _clean(value: object) -> str:
     return _SPACES.sub(" ", str(value or "")).strip()
 
 
+def _clean_street(value: object) -> str:
+    """The street's lines (a building, an apartment), each trimmed, empty ones gone."""
+    lines = (_clean(line) for line in str(value or "").splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 def _written_postcode(typed: str, examples: list[str]) -> str:
     """The postcode in capitals, with the separator its country writes ("K1A 0B1",
     "EC1Y 8SY", "154-0023", "62704-1234") put back when the shopper left it out: where
@@ -243,6 +249,7 @@ def normalise(entered: Mapping[str, object]) -> PostalAddress:
         raise AddressError({"country_code": "Choose a country."})
     form = country_form(code)
     typed = {name: _clean(entered.get(name)) for name in ADDRESS_FIELDS}
+    typed["street_address"] = _clean_street(entered.get("street_address"))
     if form.field("postal_code") is not None and typed["postal_code"]:
         typed["postal_code"] = _written_postcode(
             typed["postal_code"], _rules(code).postal_code_examples
@@ -324,9 +331,10 @@ def format_lines(address: PostalAddress, *, name: str = "", company: str = "") -
         for token, field in _FORMAT_FIELDS.items():
             line = line.replace(token, values[field])
         # Separators around a missing part go with it ("Dublin, " with no county).
-        line = re.sub(r"^[\s,]+|[\s,]+$", "", line)
-        if line:
-            lines.append(line)
+        for part in line.split("\n"):  # a street of several lines
+            part = re.sub(r"^[\s,]+|[\s,]+$", "", part)
+            if part:
+                lines.append(part)
     return [*lines, country_name(address.country_code)]
 
 

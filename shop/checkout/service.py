@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from shop.addresses.rules import PostalAddress
 from shop.cart import attribution
 from shop.cart import service as cart_service
 from shop.cart import store as cart_store
@@ -55,11 +56,10 @@ class CartCorrected(CheckoutError):
 class CheckoutDetails:
     email: str
     name: str
-    line1: str
+    line1: str  # the street as typed; `address` holds it with the rest, normalised
     line2: str
-    city: str
-    postal_code: str
-    country: str
+    address: PostalAddress
+    phone: str  # E.164, or empty
     shipping_method: str
 
 
@@ -205,9 +205,14 @@ def _freeze(
         shipping_name=details.name,
         shipping_line1=details.line1,
         shipping_line2=details.line2,
-        shipping_city=details.city,
-        shipping_postal_code=details.postal_code,
-        shipping_country=details.country,
+        shipping_city_area=details.address.city_area,
+        shipping_city=details.address.city,
+        shipping_country_area_code=details.address.country_area_code,
+        shipping_country_area_name=details.address.country_area_name,
+        shipping_postal_code=details.address.postal_code,
+        shipping_country=details.address.country_code,
+        shipping_phone=details.phone,
+        shipping_address_lines=details.address.lines(name=details.name),
         shipping_method=quote_.method.code,
         shipping_method_label=quote_.method.label,
         currency=currency,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from shop.cart.session import current_cart, forget_cart, shown_pricing
 from shop.checkout import service
@@ -24,20 +24,33 @@ def _details(form: CheckoutForm) -> service.CheckoutDetails:
         name=form.name.data.strip(),
         line1=form.line1.data.strip(),
         line2=(form.line2.data or "").strip(),
-        city=form.city.data.strip(),
-        postal_code=form.postal_code.data.strip().upper(),
-        country=form.country.data,
+        address=form.address,
+        phone=form.phone.data,
         shipping_method=form.shipping_method.data,
     )
+
+
+def _checkout_form(**kwargs) -> CheckoutForm:
+    return CheckoutForm(phone_required=current_app.config["CHECKOUT_PHONE_REQUIRED"], **kwargs)
+
+
+@bp.get("/checkout/address-fields")
+def address_fields():
+    """The address fields for the country in `?country=`: the checkout page's script
+    swaps them in when the shopper picks another country (without JavaScript, the
+    page's "Update" button posts the form and the page comes back for it)."""
+    form = _checkout_form(formdata=request.args)
+    return render_template("checkout/_address_fields.html", form=form)
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
 @separate_transactions  # the payment provider is called between them
 def checkout_page():
-    form = CheckoutForm()
+    form = _checkout_form()
     fmt = store_money_formatter()
     error = None
-    if form.validate_on_submit():
+    changing_country = request.method == "POST" and "update_country" in request.form
+    if not changing_country and form.validate_on_submit():
         try:
             # Read-then-write, from the cart's first read: a double submit waits for
             # the first and finds its order. Corrections to the cart are kept.

@@ -58,12 +58,20 @@ class Order(db.Model):
     # same cart finds this order instead of placing another.
     cart_fingerprint: Mapped[str] = mapped_column(String(64), default="")
 
+    # The address as the shopper typed it (trimmed) and as its country's rules
+    # normalised it (`shop.addresses`): the subdivision's code and name, the postcode
+    # in its written form, and the lines a parcel label prints, in the country's order.
     shipping_name: Mapped[str] = mapped_column(String(120))
     shipping_line1: Mapped[str] = mapped_column(String(200))
     shipping_line2: Mapped[str] = mapped_column(String(200), default="")
+    shipping_city_area: Mapped[str] = mapped_column(String(120), default="")
     shipping_city: Mapped[str] = mapped_column(String(120))
+    shipping_country_area_code: Mapped[str] = mapped_column(String(20), default="")
+    shipping_country_area_name: Mapped[str] = mapped_column(String(120), default="")
     shipping_postal_code: Mapped[str] = mapped_column(String(20))
     shipping_country: Mapped[str] = mapped_column(String(2))
+    shipping_phone: Mapped[str] = mapped_column(String(20), default="")  # E.164, or none
+    shipping_address_lines: Mapped[list[str]] = mapped_column(JSON, default=list)
     shipping_method: Mapped[str] = mapped_column(String(40))
     shipping_method_label: Mapped[str] = mapped_column(String(120))
 

@@ -12,9 +12,10 @@ from tests.browser.conftest import serious_accessibility_violations
 def fill_checkout(page) -> None:
     page.get_by_label("Email").fill("reader@example.com")
     page.get_by_label("Full name").fill("Riley Reader")
-    page.get_by_label("Address", exact=True).fill("12 Garden Lane")
-    page.get_by_label("City").fill("Portland")
-    page.get_by_label("Postal code").fill("97201")
+    page.get_by_label("Street address").fill("12 Garden Lane")
+    page.get_by_label("City").fill("Springfield")
+    page.get_by_label("State").select_option(label="Illinois")
+    page.get_by_label("ZIP code").fill("62704")
 
 
 def test_product_page_to_paid_order_with_the_gift(page):
@@ -61,3 +62,51 @@ def test_checkout_errors_are_shown_by_their_fields(page):
     assert "valid e-mail" in page.text_content("#email-error")
     assert page.get_by_label("Email").input_value() == "not an email"
     assert serious_accessibility_violations(page) == []
+
+
+def add_gel_and_open_checkout(page) -> None:
+    page.goto("/products/conductive-gel")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("[data-cart-count]")).to_have_text("1")
+    page.goto("/checkout")
+
+
+def test_a_canadian_shopper_gets_provinces_and_a_postal_code_check_in_place(page):
+    add_gel_and_open_checkout(page)
+    expect(page.get_by_role("button", name="Show the address form for this country")).to_be_hidden()
+    page.get_by_label("Street address").fill("80 Wellington St")
+    page.get_by_label("Country").focus()  # as a shopper's click or Tab does
+    page.get_by_label("Country").select_option(label="Canada")
+    expect(page.get_by_label("Province")).to_be_visible()
+    expect(page.get_by_label("State")).to_have_count(0)
+    assert page.get_by_label("Street address").input_value() == "80 Wellington St"
+    assert page.get_by_label("Country").evaluate("element => element === document.activeElement")
+    expect(page.locator("[data-address-status]")).to_contain_text("Canada")
+    page.get_by_label("Email").fill("reader@example.com")
+    page.get_by_label("Full name").fill("Riley Reader")
+    page.get_by_label("City").fill("Ottawa")
+    page.get_by_label("Province").select_option(label="Ontario")
+    page.get_by_label("Postal code").fill("12345")
+    page.get_by_role("button", name="Place order and pay").click()
+    assert "Enter a valid postal code" in page.text_content("#postal_code-error")
+    assert page.get_by_label("Postal code").input_value() == "12345"
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("Postal code").fill("K1A 0B1")
+    page.get_by_role("button", name="Place order and pay").click()
+    page.wait_for_url(re.compile(r"/orders/[^/]+/pay$"))
+
+
+def test_without_javascript_the_country_button_brings_its_form(browser, live_server, demo_store):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/products/conductive-gel")
+        page.get_by_role("button", name="Add to cart").click()
+        page.goto("/checkout")
+        page.get_by_label("Street address").fill("80 Wellington St")
+        page.get_by_label("Country").select_option(label="Canada")
+        page.get_by_role("button", name="Show the address form for this country").click()
+        expect(page.get_by_label("Province")).to_be_visible()
+        assert page.get_by_label("Street address").input_value() == "80 Wellington St"
+    finally:
+        context.close()

@@ -76,7 +76,8 @@ ADDRESS = {
     "line1": "1 Main Street",
     "line2": "",
     "city": "Springfield",
-    "postal_code": "12345",
+    "country_area": "IL",
+    "postal_code": "62704",
     "country": "US",
     "shipping_method": "standard",
 }

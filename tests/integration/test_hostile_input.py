@@ -138,9 +138,14 @@ def test_nasty_values_in_every_form_field_never_cause_a_500(app, shopper, value)
         "email",
         "name",
         "line1",
+        "line2",
+        "city_area",
         "city",
+        "country_area",
         "postal_code",
         "country",
+        "phone",
+        "update_country",
         "shipping_method",
         "promotion_id",
         "card_number",
@@ -155,6 +160,16 @@ def test_nasty_values_in_every_form_field_never_cause_a_500(app, shopper, value)
         data = dict.fromkeys(fields, value)
         response = shopper.form(path, data, follow=False)
         assert response.status_code < 500, (endpoint, path, value[:20], response.status_code)
+
+
+@pytest.mark.parametrize("value", NASTY_TEXT)
+def test_nasty_values_in_the_address_form_for_each_country_never_cause_a_500(
+    client, shopper, value
+):
+    for country in ("US", "CA", "GB", "IE", "JP", value):
+        query = {"country": country, "line1": value, "postal_code": value, "country_area": value}
+        answer = client.get("/checkout/address-fields", query_string=query)
+        assert answer.status_code in (200, 400), (country, answer.status_code)  # 400: NUL
 
 
 @pytest.mark.parametrize(

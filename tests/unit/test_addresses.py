@@ -292,6 +292,19 @@ def test_an_invalid_address_is_refused_field_by_field_with_its_countrys_words(ty
     assert refused.value.errors == errors
 
 
+def test_a_street_of_two_lines_prints_on_two():
+    address = normalise(
+        {
+            "country_code": "GB",
+            "street_address": "Flat 2\n 1 Old St ",
+            "city": "London",
+            "postal_code": "EC1Y 8SY",
+        }
+    )
+    assert address.street_address == "Flat 2\n1 Old St"
+    assert address.lines() == ["Flat 2", "1 Old St", "London", "EC1Y 8SY", "United Kingdom"]
+
+
 def test_hostile_text_is_refused_or_kept_as_text_never_an_error():
     for junk in ("\x00", "'; DROP TABLE order; --", "<script>", "9" * 5000, "\u202e"):
         typed = {
