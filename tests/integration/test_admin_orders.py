@@ -88,6 +88,25 @@ def test_detail_shows_lines_promotions_and_the_timeline(app, fulfilment):
     assert "placed" in html and "paid" in html and "demo payments" in html
 
 
+def test_the_packing_slip_prints_the_label_address_and_what_to_pack(app, fulfilment):
+    order = new_order(
+        app,
+        "CMD-ROSE",
+        country="CA",
+        city="Ottawa",
+        country_area="ON",
+        postal_code="K1A0B1",
+        phone="613 555 0199",
+    )
+    html = fulfilment.html(f"/admin/orders/{order.number}/packing-slip")
+    label = html[html.index('<address class="label-address">') :]
+    assert "Ottawa ON K1A 0B1<br>Canada<br>+16135550199</address>" in label
+    assert "Contour Microcurrent Toning Device" in html and "(free gift)" in html
+    assert "$" not in html  # what to pack, not what it cost
+    editor = StaffClient(app.test_client(), make_staff(Role.EDITOR))
+    assert editor.get(f"/admin/orders/{order.number}/packing-slip").status_code == 403
+
+
 # ---------------------------------------------------------------- pack and ship
 
 

@@ -81,3 +81,19 @@ def test_shipped_email_carries_the_tracking_number(shopper, mail):
     assert message["Subject"] == f"Your order {order.number} is on its way"
     assert "1Z999AA10123456784" in parts(message)["text/plain"]
     assert [e.kind for e in order.events][-2:] == ["fulfilled", "shipped"]
+
+
+def test_both_e_mails_print_the_address_as_its_country_does(shopper, mail):
+    order = paid_order(shopper, "CHG-100")
+    [confirmation] = mail.messages
+    text = parts(confirmation)["text/plain"].replace("\r\n", "\n")
+    assert "Shipping to:\nAna Li\n1 Main Street\nSpringfield, IL 62704\nUnited States" in text
+    assert "Springfield, IL 62704<br>United States" in parts(confirmation)["text/html"]
+    mail.clear()
+    mark_fulfilled(order, "staff:test")
+    mark_shipped(order, "staff:test", "UPS", "1Z999AA10123456784", "http://x/orders/t")
+    db.session.commit()
+    emails.send_due(order_id=order.id)
+    [shipped] = mail.messages
+    assert "Springfield, IL 62704" in parts(shipped)["text/plain"]
+    assert "Springfield, IL 62704<br>United States" in parts(shipped)["text/html"]

@@ -92,6 +92,14 @@ def order_detail(number: int):
     return _detail(_order_or_404(number))
 
 
+@bp.get("/orders/<int:number>/packing-slip")
+@fulfilment_staff
+def order_packing_slip(number: int):
+    """A page to print and put in the parcel: the address as its country prints it,
+    and what to pack (no prices)."""
+    return render_template("admin/orders/packing_slip.html", order=_order_or_404(number))
+
+
 @bp.post("/orders/<int:number>/fulfil")
 @fulfilment_staff
 def order_fulfil(number: int):
