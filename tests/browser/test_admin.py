@@ -180,6 +180,7 @@ def test_every_area_passes_axe_for_the_owner(page, app):
         "/admin/reviews",
         "/admin/orders",
         f"/admin/orders/{order.number}",
+        f"/admin/orders/{order.number}/packing-slip",
         "/admin/staff",
         "/admin/staff/new",
         "/admin/audit",
