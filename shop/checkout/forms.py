@@ -63,6 +63,9 @@ class CheckoutForm(ShopForm):
         validators=[DataRequired("Please choose a shipping method.")],
     )
 
+    # The address fields a country may ask for besides the street (line1 and line2).
+    ADDRESS_PARTS = ("city_area", "city", "country_area", "postal_code")
+
     def __init__(self, *args, phone_required: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = [SelectChoice(c, country_name(c)) for c in SHIPPING_COUNTRIES]
@@ -74,9 +77,6 @@ class CheckoutForm(ShopForm):
                 optional = "" if field.required else " (optional)"
                 self[field.name].label.text = field.label + optional
         self.phone.label.text = "Phone" if phone_required else "Phone (optional)"
-
-    # The address fields a country may ask for besides the street (line1 and line2).
-    ADDRESS_PARTS = ("city_area", "city", "country_area", "postal_code")
 
     @property
     def country_code(self) -> str:
