@@ -45,10 +45,18 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     security.init_app(app)
     page_cache.init_app(app)
     templating.init_app(app)
+    _add_template_globals(app)
     errors.init_app(app)
     cli.init_app(app)
     _trust_proxies(app)  # last: the outermost layer, so everything inside sees the client
     return app
+
+
+def _add_template_globals(app: Flask) -> None:
+    """Features' helpers that templates of several features use."""
+    from shop.addresses.rules import country_name
+
+    app.jinja_env.globals["country_name"] = country_name
 
 
 def _load_config(app: Flask, config: type[Config], overrides: dict) -> None:
@@ -102,10 +110,12 @@ def _init_caches(app: Flask) -> None:
     from shop import cache
     from shop.catalog import snapshot
     from shop.promotions import loader
+    from shop.shipping import service as shipping
 
     cache.init_app(app)
     snapshot.init_app(app)
     loader.init_app(app)
+    shipping.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 from cachetools import TTLCache
@@ -91,6 +91,15 @@ class ContentCache:
         with self._lock:
             self._entries.clear()
             self.epoch += 1
+
+    def get_or_read(self, key: Hashable, read: Callable[[], Any]) -> Any:
+        """The entry, or what `read` returns (kept unless a clear came meanwhile)."""
+        epoch = self.epoch
+        value = self.get(key)
+        if value is None:
+            value = read()
+            self.put(key, value, read_in_epoch=epoch)
+        return value
 
     def __contains__(self, key: Hashable) -> bool:
         with self._lock:

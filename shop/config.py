@@ -61,8 +61,6 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     CART_COOKIE_NAME = "cart"
     CART_COOKIE_MAX_AGE = int(timedelta(days=60).total_seconds())
-    # Whether checkout asks for a phone number the courier can call (else optional).
-    CHECKOUT_PHONE_REQUIRED = os.environ.get("CHECKOUT_PHONE_REQUIRED", "") == "1"
     # Minutes an unpaid order holds its stock before it goes back on the shelf.
     RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 30)
     MAIL_TIMEOUT_SECONDS = 5

@@ -16,6 +16,16 @@ from shop.orders.models import (
 )
 from shop.payments.models import PaymentEvent
 from shop.promotions.models import Promotion, PromotionVersion
+from shop.shipping.models import (
+    SellingCountry,
+    ShippingMethod,
+    ShippingRateBand,
+    ShippingSettings,
+    ShippingZone,
+    ShippingZoneArea,
+    ShippingZoneCountry,
+    ShippingZonePostcode,
+)
 
 __all__ = [
     "Article",
@@ -37,6 +47,14 @@ __all__ = [
     "Promotion",
     "PromotionVersion",
     "Refund",
+    "SellingCountry",
+    "ShippingMethod",
+    "ShippingRateBand",
+    "ShippingSettings",
+    "ShippingZone",
+    "ShippingZoneArea",
+    "ShippingZoneCountry",
+    "ShippingZonePostcode",
     "StaffUser",
     "StockAdjustment",
     "Variant",

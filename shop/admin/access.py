@@ -38,6 +38,7 @@ class Area:
     DASHBOARD = (Role.MERCHANDISER,)
     CATALOG = (Role.MERCHANDISER,)
     PROMOTIONS = (Role.MERCHANDISER,)
+    SHIPPING = (Role.MERCHANDISER,)  # where the store ships and what it charges
     CONTENT = (Role.EDITOR,)
     ORDERS = (Role.FULFILMENT,)
     STAFF = ()  # the owner only
@@ -49,6 +50,7 @@ NAVIGATION = (
     ("Dashboard", "admin.dashboard", Area.DASHBOARD),
     ("Products", "admin.products", Area.CATALOG),
     ("Promotions", "admin.promotions", Area.PROMOTIONS),
+    ("Shipping", "admin.shipping", Area.SHIPPING),
     ("Articles", "admin.articles", Area.CONTENT),
     ("Reviews", "admin.reviews", Area.CONTENT),
     ("Orders", "admin.orders", Area.ORDERS),

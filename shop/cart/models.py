@@ -38,6 +38,8 @@ class Cart(db.Model):
     # Codes as the shopper typed them (trimmed); the engine compares them case-blind.
     codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     declined_gift_rule_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The country the shopper asked the cart to estimate shipping to.
+    shipping_country: Mapped[str | None] = mapped_column(String(2))
     # Promotions whose gift was in the cart at the last pricing.
     gift_rule_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

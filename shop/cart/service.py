@@ -23,6 +23,8 @@ from shop.extensions import db
 from shop.promotions.engine import GIFT_KEY_PREFIX, CodeResult, CodeStatus, PricedCart, price_cart
 from shop.promotions.loader import PromotionUsageCounts, load_rules
 from shop.promotions.rules import CartLineInput, ShopperContext, normalize_code
+from shop.shipping import service as shipping
+from shop.shipping.rates import Parcel
 from shop.timeutil import utcnow
 
 MAX_LINE_QUANTITY = 10
@@ -90,6 +92,17 @@ class CartPricing:
     @property
     def is_empty(self) -> bool:
         return not self.priced.lines
+
+    @property
+    def parcel(self) -> Parcel:
+        """What shipping is priced on: everything that goes in the box (gifts too) by
+        weight, the merchandise after discounts, and whether shipping was made free."""
+        weight = sum(
+            self.variants[line.variant_id].weight_grams * line.quantity
+            for line in self.priced.lines
+            if line.variant_id in self.variants
+        )
+        return Parcel(weight, self.priced.total, self.priced.free_shipping)
 
     def code_result(self, code: str) -> CodeResult | None:
         wanted = normalize_code(code)
@@ -263,6 +276,22 @@ def change_item(cart: ShopperCart, line_key: str, quantity: int) -> None:
 def clear(cart: ShopperCart) -> None:
     cart.lines = []
     cart.codes = []
+
+
+def estimate_shipping_to(cart: ShopperCart, country: str) -> None:
+    """Remember the country the shopper wants shipping estimated to ("" forgets it);
+    refuses a country the store does not sell to."""
+    code = (country or "").strip().upper()
+    if code and code not in shipping.selling_countries():
+        raise CartError("Please choose a country from the list: those are where we ship.")
+    cart.shipping_country = code or None
+
+
+def shipping_estimate(pricing: CartPricing) -> shipping.ShippingQuote | None:
+    """What shipping to the country the shopper picked costs this cart, if one was."""
+    if pricing.cart is None or not pricing.cart.shipping_country or pricing.is_empty:
+        return None
+    return shipping.estimate_for_country(pricing.cart.shipping_country, pricing.parcel)
 
 
 def decline_gift(cart: ShopperCart, rule_id: int) -> None:

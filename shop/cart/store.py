@@ -59,6 +59,8 @@ class ShopperCart:
     declined_gift_rule_ids: list[int]
     gift_rule_ids: list[int]
     lines: list[ShopperCartLine] = field(default_factory=list)
+    # The country the shopper asked for a shipping estimate to.
+    shipping_country: str | None = None
     # What the row held when read or last saved, in the shape of `as_row()`.
     stored: tuple | None = None
 
@@ -68,6 +70,7 @@ class ShopperCart:
             list(self.codes),
             list(self.declined_gift_rule_ids),
             list(self.gift_rule_ids),
+            self.shipping_country,
         )
 
     def line_for(self, variant_id: int) -> ShopperCartLine | None:
@@ -82,6 +85,7 @@ _COLUMNS = (
     _cart.c.codes,
     _cart.c.declined_gift_rule_ids,
     _cart.c.gift_rule_ids,
+    _cart.c.shipping_country,
 )
 _THIS_CART = _cart.c.id == bindparam("cart_id")
 _FIND = select(*_COLUMNS).where(_cart.c.token == bindparam("token"))
@@ -95,6 +99,7 @@ _SAVE = (
         codes=bindparam("codes"),
         declined_gift_rule_ids=bindparam("declined"),
         gift_rule_ids=bindparam("gifts"),
+        shipping_country=bindparam("shipping_country"),
         updated_at=bindparam("now"),
     )
 )
@@ -110,7 +115,7 @@ def _line_from(document: dict[str, Any]) -> ShopperCartLine:
 
 
 def _cart_from(row: Row) -> ShopperCart:
-    cart_id, token, email, lines, codes, declined, gifts = row
+    cart_id, token, email, lines, codes, declined, gifts, shipping_country = row
     cart = ShopperCart(
         id=cart_id,
         token=token,
@@ -119,6 +124,7 @@ def _cart_from(row: Row) -> ShopperCart:
         declined_gift_rule_ids=list(declined or []),
         gift_rule_ids=list(gifts or []),
         lines=[_line_from(document) for document in lines or []],
+        shipping_country=shipping_country,
     )
     cart.stored = cart.as_row()
     return cart
@@ -164,7 +170,7 @@ def save(cart: ShopperCart) -> bool:
     row = cart.as_row()
     if row == cart.stored:
         return False
-    lines, codes, declined, gifts = row
+    lines, codes, declined, gifts, shipping_country = row
     db.session.connection().execute(
         _SAVE,
         {
@@ -173,6 +179,7 @@ def save(cart: ShopperCart) -> bool:
             "codes": codes,
             "declined": declined,
             "gifts": gifts,
+            "shipping_country": shipping_country,
             "now": utcnow(),
         },
     )

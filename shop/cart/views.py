@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 
+from shop.addresses.rules import country_name
 from shop.cart import service
 from shop.cart.forms import (
     AddItemForm,
@@ -41,6 +42,7 @@ from shop.cart.session import (
 from shop.errors import json_error
 from shop.promotions import messages
 from shop.promotions.loader import load_rules
+from shop.shipping import service as shipping
 from shop.templating import store_money_formatter
 from shop.timeutil import utcnow
 from shop.unit_of_work import reads_then_writes
@@ -246,7 +248,32 @@ def clear_json():
 
 @bp.get("/cart")
 def cart_page():
-    return render_template("cart/cart.html", pricing=shown_pricing())
+    pricing = shown_pricing()
+    return render_template(
+        "cart/cart.html",
+        pricing=pricing,
+        estimate=service.shipping_estimate(pricing),
+        shipping_countries=shipping.selling_countries(),
+    )
+
+
+@bp.post("/cart/shipping-country")
+@reads_then_writes
+def shipping_country_form():
+    """The country the cart estimates shipping to (and checkout starts with)."""
+    cart = current_cart()
+    if cart is None:
+        flash("Your cart is empty.", "error")
+        return redirect(url_for("cart.cart_page"))
+    try:
+        service.estimate_shipping_to(cart, request.form.get("country") or "")
+    except service.CartError as error:
+        flash(error.message, "error")
+        return redirect(url_for("cart.cart_page"))
+    service.save(cart, store_money_formatter())
+    if cart.shipping_country:
+        flash(f"Shipping estimated to {country_name(cart.shipping_country)}.", "success")
+    return redirect(url_for("cart.cart_page"))
 
 
 @bp.post("/cart/add")

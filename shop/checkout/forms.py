@@ -14,11 +14,9 @@ from shop.addresses.rules import (
     normalise,
     normalise_phone,
 )
-from shop.checkout.shipping import SHIPPING_METHODS
 from shop.forms import ShopForm
 
-# Where the store ships until staff manage shipping zones.
-SHIPPING_COUNTRIES = ("US", "CA", "GB", "IE", "AU", "NZ")
+# The country a form starts with when the store sells there.
 DEFAULT_COUNTRY = "US"
 
 _PRINTABLE = Regexp(r"^[^\x00-\x1f\x7f]*$", message="Please remove control characters.")
@@ -56,19 +54,30 @@ class CheckoutForm(ShopForm):
     country_area = StringField("Region", validators=[Optional(), Length(max=120), _PRINTABLE])
     postal_code = StringField("Postcode", validators=[Optional(), Length(max=20), _PRINTABLE])
     phone = StringField("Phone", validators=[Optional(), Length(max=40), _PRINTABLE])
+    # The methods offered depend on the address; the checkout service checks the
+    # choice against them when the order is placed.
     shipping_method = RadioField(
         "Shipping",
-        choices=[SelectChoice(m.code, m.label) for m in SHIPPING_METHODS],
-        default="standard",
+        choices=[],
+        validate_choice=False,
         validators=[DataRequired("Please choose a shipping method.")],
     )
 
     # The address fields a country may ask for besides the street (line1 and line2).
     ADDRESS_PARTS = ("city_area", "city", "country_area", "postal_code")
 
-    def __init__(self, *args, phone_required: bool = False, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        countries: tuple[str, ...] = (DEFAULT_COUNTRY,),
+        phone_required: bool = False,
+        **kwargs,
+    ) -> None:
+        self.countries = countries or (DEFAULT_COUNTRY,)
         super().__init__(*args, **kwargs)
-        self.country.choices = [SelectChoice(c, country_name(c)) for c in SHIPPING_COUNTRIES]
+        self.country.choices = [SelectChoice(c, country_name(c)) for c in self.countries]
+        if not self.country.raw_data:  # not sent: start with a country the store sells to
+            self.country.data = self.country_code
         self.phone_required = phone_required
         self.address: PostalAddress | None = None
         self.address_form = country_form(self.country_code)
@@ -80,9 +89,22 @@ class CheckoutForm(ShopForm):
 
     @property
     def country_code(self) -> str:
-        """The country chosen, if the store ships there; else the default."""
+        """The country chosen, if the store sells there; else the first it sells to
+        (the default one if it is among them)."""
         chosen = (self.country.data or "").upper()
-        return chosen if chosen in SHIPPING_COUNTRIES else DEFAULT_COUNTRY
+        if chosen in self.countries:
+            return chosen
+        return DEFAULT_COUNTRY if DEFAULT_COUNTRY in self.countries else self.countries[0]
+
+    @property
+    def typed_destination(self) -> tuple[str, str, str]:
+        """(country, subdivision, postcode) as typed so far, for pricing shipping
+        while the form is being filled in; the placed order uses `address`."""
+        if self.address is not None:
+            address = self.address
+            return address.country_code, address.country_area_code, address.postal_code
+        area = (self.country_area.data or "").strip().upper()
+        return self.country_code, area, (self.postal_code.data or "").strip()
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

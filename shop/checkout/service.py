@@ -25,13 +25,14 @@ from shop.cart.store import ShopperCart
 from shop.catalog.models import Variant
 from shop.catalog.service import OutOfStockError, stock_movements, take_stock
 from shop.catalog.snapshot import recheck_catalogue
-from shop.checkout.shipping import ShippingMethod, shipping_method, shipping_price
 from shop.extensions import db
 from shop.orders import service as orders
 from shop.orders.models import Order, OrderLine, OrderPromotion, PaymentStatus
 from shop.orders.states import OrderStatus
 from shop.promotions.engine import CodeStatus
 from shop.promotions.models import Promotion, PromotionEmailClaim
+from shop.shipping import service as shipping
+from shop.shipping.rates import Destination, ShippingOption
 from shop.timeutil import utcnow
 
 ORDER_NUMBER_OFFSET = 10000
@@ -60,31 +61,48 @@ class CheckoutDetails:
     line2: str
     address: PostalAddress
     phone: str  # E.164, or empty
-    shipping_method: str
+    shipping_method: str  # the id of the method chosen, as the form sends it
 
 
 @dataclass(frozen=True)
 class Quote:
-    """The cart priced for checkout, plus shipping."""
+    """The cart priced for checkout, plus the shipping methods offered to the address
+    and the one chosen (or, while the page is being filled in, the cheapest)."""
 
     pricing: cart_service.CartPricing
-    method: ShippingMethod
-    shipping: int
+    shipping_quote: shipping.ShippingQuote
+    option: ShippingOption | None
+
+    @property
+    def shipping(self) -> int:
+        return self.option.price if self.option else 0
 
     @property
     def total(self) -> int:
         return self.pricing.priced.total + self.shipping
 
 
+CHANGED_METHOD_MESSAGE = (
+    "The shipping methods for this address have changed. Please choose one of those shown."
+)
+
+
 def quote(
     cart: ShopperCart | None,
     email: str | None,
-    method_code: str,
+    destination: Destination,
+    method_id: str | None,
     fmt: Callable[[int], str],
     now: datetime | None = None,
+    *,
+    to_place: bool = False,
 ) -> Quote:
-    """Price the cart for checkout. With the e-mail known, first-order and per-e-mail
-    promotion rules are decided too."""
+    """Price the cart and its shipping to `destination`. With the e-mail known,
+    first-order and per-e-mail promotion rules are decided too.
+
+    `to_place`: the order is being placed, so an address the store does not ship to
+    or a method not offered there is refused (`CheckoutError`); otherwise the
+    cheapest method stands in for one not offered."""
     pricing = cart_service.price(
         cart,
         fmt,
@@ -92,10 +110,14 @@ def quote(
         is_first_order=(not orders.has_paid_order(email)) if email else None,
         usage_by_email=orders.promotion_usage_by_email(email) if email else None,
     )
-    method = shipping_method(method_code)
-    if method is None:
-        raise CheckoutError("Please choose a shipping method.", field="shipping_method")
-    return Quote(pricing, method, shipping_price(method, pricing.priced.free_shipping))
+    offered = shipping.quote_for(destination, pricing.parcel)
+    option = offered.option(method_id)
+    if to_place:
+        if offered.problem:
+            raise CheckoutError(offered.problem, field="shipping_method")
+        if option is None:
+            raise CheckoutError(CHANGED_METHOD_MESSAGE, field="shipping_method")
+    return Quote(pricing, offered, option or offered.cheapest)
 
 
 def _fingerprint(quote_: Quote, details: CheckoutDetails) -> str:
@@ -162,7 +184,15 @@ def place_order(
         raise CheckoutError("Your cart is empty.")
     orders.release_expired(now)
     recheck_catalogue()
-    quote_ = quote(cart, details.email, details.shipping_method, fmt, now)
+    quote_ = quote(
+        cart,
+        details.email,
+        shipping.destination_of(details.address),
+        details.shipping_method,
+        fmt,
+        now,
+        to_place=True,
+    )
     _check_codes_and_gift(cart, quote_)
     fingerprint = _fingerprint(quote_, details)
 
@@ -213,8 +243,8 @@ def _freeze(
         shipping_country=details.address.country_code,
         shipping_phone=details.phone,
         shipping_address_lines=details.address.lines(name=details.name),
-        shipping_method=quote_.method.code,
-        shipping_method_label=quote_.method.label,
+        shipping_method=quote_.option.method.name,
+        shipping_method_label=f"{quote_.option.method.name}, {quote_.option.estimate}",
         currency=currency,
         subtotal=priced.subtotal,
         discount_total=priced.total_discount,

@@ -7,11 +7,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from shop.cart.session import current_cart, forget_cart, shown_pricing
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
-from shop.checkout.shipping import SHIPPING_METHODS
 from shop.orders import links
 from shop.orders import service as orders
 from shop.orders.payment_requests import payment_request_for
 from shop.payments.registry import get_provider
+from shop.shipping import service as shipping
+from shop.shipping.rates import Destination
 from shop.templating import store_money_formatter
 from shop.unit_of_work import separate_transactions, unit_of_work
 
@@ -30,8 +31,18 @@ def _details(form: CheckoutForm) -> service.CheckoutDetails:
     )
 
 
-def _checkout_form(**kwargs) -> CheckoutForm:
-    return CheckoutForm(phone_required=current_app.config["CHECKOUT_PHONE_REQUIRED"], **kwargs)
+def _checkout_form(settings: shipping.ShippingSnapshot, **kwargs) -> CheckoutForm:
+    return CheckoutForm(
+        countries=settings.countries, phone_required=settings.phone_required, **kwargs
+    )
+
+
+def _shown_quote(cart, form: CheckoutForm, fmt) -> service.Quote:
+    """The cart and the shipping methods offered to the address typed so far, with the
+    method chosen (or the cheapest one, while none offered there is chosen)."""
+    return service.quote(
+        cart, None, Destination(*form.typed_destination), form.shipping_method.data, fmt
+    )
 
 
 @bp.get("/checkout/address-fields")
@@ -39,53 +50,70 @@ def address_fields():
     """The address fields for the country in `?country=`: the checkout page's script
     swaps them in when the shopper picks another country (without JavaScript, the
     page's "Update" button posts the form and the page comes back for it)."""
-    form = _checkout_form(formdata=request.args)
+    form = _checkout_form(shipping.snapshot(), formdata=request.args)
     return render_template("checkout/_address_fields.html", form=form)
+
+
+@bp.get("/checkout/shipping-options")
+def shipping_options():
+    """The shipping methods offered to the address in the query, and the order's
+    totals with the one chosen: the checkout page's script swaps them in as the
+    address changes (without JavaScript, "Update shipping options" posts the form)."""
+    form = _checkout_form(shipping.snapshot(), formdata=request.args)
+    cart = current_cart()
+    if cart is None or not cart.lines:
+        return "", 204
+    quote = _shown_quote(cart, form, store_money_formatter())
+    return render_template("checkout/_shipping_update.html", form=form, quote=quote)
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
 @separate_transactions  # the payment provider is called between them
 def checkout_page():
-    form = _checkout_form()
     fmt = store_money_formatter()
     error = None
-    changing_country = request.method == "POST" and "update_country" in request.form
-    if not changing_country and form.validate_on_submit():
+    form = None
+    updating = request.method == "POST" and (
+        "update_country" in request.form or "update_shipping" in request.form
+    )
+    if request.method == "POST" and not updating:
         try:
-            # Read-then-write, from the cart's first read: a double submit waits for
-            # the first and finds its order. Corrections to the cart are kept.
+            # Read-then-write, from the first read (the countries the form offers, then
+            # the cart): a double submit waits for the first and finds its order.
+            # Corrections to the cart are kept.
             with unit_of_work(read_then_write=True, commit_despite=(service.CartCorrected,)):
-                order = service.place_order(
-                    current_cart(),
-                    _details(form),
-                    get_provider().name,
-                    fmt,
-                    current_app.config["RESERVATION_MINUTES"],
-                    current_app.config["STORE_CURRENCY"],
-                )
+                form = _checkout_form(shipping.snapshot())
+                order = None
+                if form.validate_on_submit():
+                    order = service.place_order(
+                        current_cart(),
+                        _details(form),
+                        get_provider().name,
+                        fmt,
+                        current_app.config["RESERVATION_MINUTES"],
+                        current_app.config["STORE_CURRENCY"],
+                    )
         except service.CheckoutError as problem:
             error = problem.message
+            if problem.field == "shipping_method":
+                form.shipping_method.errors = [*form.shipping_method.errors, problem.message]
         else:
-            # Its own units of work, none open while the provider answers.
-            orders.start_payment(order, get_provider(), payment_request_for)
-            return redirect(url_for("orders.pay_page", token=links.order_token(order)))
+            if order is not None:
+                # Its own units of work, none open while the provider answers.
+                orders.start_payment(order, get_provider(), payment_request_for)
+                return redirect(url_for("orders.pay_page", token=links.order_token(order)))
     forget_cart()  # a refused order's unit read it; it may have changed since
     with unit_of_work(of_a_read=True):  # shows the cart; remembers only what it showed
         cart = current_cart()
         if cart is None or not cart.lines:
             flash("Your cart is empty. Add something before checking out.", "error")
             return redirect(url_for("cart.cart_page"))
+        if form is None:
+            settings = shipping.snapshot()
+            # A new visit starts with the country the cart estimated shipping to.
+            start = cart.shipping_country if request.method == "GET" else None
+            form = _checkout_form(settings, **({"country": start} if start else {}))
         shown_pricing()  # the summary below shows this cart's gifts
-        method_code = form.shipping_method.data or "standard"
-        try:
-            quote = service.quote(cart, None, method_code, fmt)
-        except service.CheckoutError:
-            quote = service.quote(cart, None, "standard", fmt)
+        quote = _shown_quote(cart, form, fmt)
     status = 422 if (error or form.errors) else 200
-    return render_template(
-        "checkout/checkout.html",
-        form=form,
-        quote=quote,
-        error=error,
-        shipping_methods=SHIPPING_METHODS,
-    ), status
+    return render_template("checkout/checkout.html", form=form, quote=quote, error=error), status

@@ -295,13 +295,7 @@ def _current_snapshot() -> _PromotionSnapshot:
     """The promotions as this process last read them (see `init_app`)."""
     if not has_app_context():
         return _read_snapshot()
-    cache = caches().fresh(PROMOTIONS)
-    epoch = cache.epoch
-    snapshot = cache.get(_SNAPSHOT_KEY)
-    if snapshot is None:
-        snapshot = _read_snapshot()
-        cache.put(_SNAPSHOT_KEY, snapshot, read_in_epoch=epoch)
-    return snapshot
+    return caches().fresh(PROMOTIONS).get_or_read(_SNAPSHOT_KEY, _read_snapshot)
 
 
 def load_rules(

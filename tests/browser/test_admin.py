@@ -13,6 +13,7 @@ from sqlalchemy import select
 from shop.admin.models import Role
 from shop.extensions import db
 from shop.orders.models import Order
+from shop.shipping.models import ShippingZone
 from tests.browser.conftest import serious_accessibility_violations
 from tests.integration.admin_helpers import PASSWORD, isolated_client, make_staff
 from tests.integration.cart_helpers import CartClient, pay_demo, place_order
@@ -166,6 +167,7 @@ def test_every_area_passes_axe_for_the_owner(page, app):
     serum = db.session.scalar(select(Product).where(Product.handle == "peptide-serum"))
     gift = db.session.scalar(select(Promotion).order_by(Promotion.id))
     order = db.session.scalars(select(Order)).first()
+    zone = db.session.scalar(select(ShippingZone).where(ShippingZone.name == "Canada"))
     sign_in(page, "owner@example.com")
     for path in (
         "/admin/dashboard",
@@ -176,6 +178,12 @@ def test_every_area_passes_axe_for_the_owner(page, app):
         "/admin/promotions",
         f"/admin/promotions/{gift.id}",
         f"/admin/promotions/{gift.id}/versions",
+        "/admin/shipping",
+        "/admin/shipping/zones/new",
+        f"/admin/shipping/zones/{zone.id}",
+        f"/admin/shipping/zones/{zone.id}/methods/new",
+        f"/admin/shipping/methods/{zone.methods[0].id}",
+        "/admin/shipping/tester",
         "/admin/articles",
         "/admin/reviews",
         "/admin/orders",
@@ -188,6 +196,17 @@ def test_every_area_passes_axe_for_the_owner(page, app):
     ):
         page.goto(path)
         assert serious_accessibility_violations(page) == [], path
+    page.goto("/admin/shipping/tester")
+    page.get_by_label("Country").select_option(label="Canada (CA)")
+    page.get_by_role("button", name="Find the shipping").click()
+    expect(page.get_by_role("heading", name="Result")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
+    page.goto(f"/admin/shipping/zones/{zone.id}/methods/new")
+    page.get_by_label("By the order's weight, in bands").check()
+    page.get_by_label("Band 1 starts at").fill("two kilos")
+    page.get_by_role("button", name="Save method").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
     # A form shown again with errors is accessible too.
     page.goto("/admin/products/new")
     page.get_by_role("button", name="Create product").click()

@@ -110,3 +110,82 @@ def test_without_javascript_the_country_button_brings_its_form(browser, live_ser
         assert page.get_by_label("Street address").input_value() == "80 Wellington St"
     finally:
         context.close()
+
+
+def shipping_choices(page) -> list[str]:
+    return [
+        " ".join(text.split()) for text in page.locator("#shipping-options label").all_inner_texts()
+    ]
+
+
+def test_a_us_shopper_sees_the_methods_of_their_state_change_in_place(page):
+    add_gel_and_open_checkout(page)  # $24.00, 120 g
+    expect(
+        page.get_by_role("button", name="Update shipping options for this address")
+    ).to_be_hidden()
+    page.get_by_label("State").select_option(label="Illinois")
+    expect(
+        page.get_by_role("radio", name=re.compile(r"^Express, arrives in 1 to 2"))
+    ).to_be_visible()
+    assert shipping_choices(page) == [
+        "Standard, arrives in 3 to 5 business days: $8.00",
+        "Express, arrives in 1 to 2 business days: $20.00",
+    ]
+    page.get_by_role("radio", name=re.compile(r"^Express")).check()
+    expect(page.locator("[data-order-total]")).to_have_text("$44.00")
+    page.get_by_label("State").focus()
+    page.get_by_label("State").select_option(label="Alaska")
+    expect(page.get_by_role("radio", name=re.compile(r"^Express"))).to_have_count(0)
+    assert shipping_choices(page) == ["Standard, arrives in 5 to 9 business days: $18.00"]
+    expect(page.locator("[data-order-total]")).to_have_text("$42.00")
+    expect(page.locator("[data-address-status]")).to_contain_text("1 shipping method")
+    assert page.get_by_label("State").evaluate("element => element === document.activeElement")
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("Email").fill("reader@example.com")
+    page.get_by_label("Full name").fill("Riley Reader")
+    page.get_by_label("Street address").fill("1 Harbor Way")
+    page.get_by_label("City").fill("Anchorage")
+    page.get_by_label("ZIP code").fill("99501")
+    page.get_by_role("button", name="Place order and pay").click()
+    page.wait_for_url(re.compile(r"/orders/[^/]+/pay$"))
+    assert "$42.00" in page.text_content("main")
+
+
+def test_a_canadian_shopper_gets_the_canadian_methods(page):
+    add_gel_and_open_checkout(page)
+    page.get_by_label("Country").select_option(label="Canada")
+    expect(page.get_by_label("Province")).to_be_visible()
+    expect(
+        page.get_by_role("radio", name=re.compile(r"^Standard, arrives in 4 to 8"))
+    ).to_be_visible()
+    assert shipping_choices(page) == [
+        "Standard, arrives in 4 to 8 business days: $15.00",
+        "Express, arrives in 2 to 3 business days: $35.00",
+    ]
+    expect(page.locator("[data-address-status]")).to_contain_text("Canada")
+
+
+def test_without_javascript_the_cart_estimates_and_checkout_updates_shipping(
+    browser, live_server, demo_store
+):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/products/conductive-gel")
+        page.get_by_role("button", name="Add to cart").click()
+        page.goto("/cart")
+        assert "Calculated at checkout" in page.text_content("main")
+        page.get_by_label("Estimate shipping to").select_option(label="Canada")
+        page.get_by_role("button", name="Estimate").click()
+        main = page.text_content("main")
+        assert "Shipping to Canada" in main and "$15.00" in main
+        page.goto("/checkout")
+        expect(page.get_by_label("Province")).to_be_visible()  # the cart's country
+        page.get_by_label("Country").select_option(label="United States")
+        page.get_by_role("button", name="Show the address form for this country").click()
+        page.get_by_label("State").select_option(label="Hawaii")
+        page.get_by_role("button", name="Update shipping options for this address").click()
+        assert shipping_choices(page) == ["Standard, arrives in 5 to 9 business days: $18.00"]
+        assert page.get_by_label("State").input_value() == "HI"
+    finally:
+        context.close()

@@ -79,13 +79,35 @@ ADDRESS = {
     "country_area": "IL",
     "postal_code": "62704",
     "country": "US",
-    "shipping_method": "standard",
 }
+
+
+def shipping_method_id(name: str = "Standard", country="US", area="", postcode="") -> str:
+    """The id (as the checkout form sends it) of the method called `name` in the zone
+    that covers this address."""
+    from shop.shipping import service as shipping
+    from shop.shipping.rates import Destination, zone_for
+
+    zone = zone_for(shipping.snapshot().zones, Destination(country, area, postcode))
+    if zone is None:  # not shipped to: any method, the form is refused for the address
+        zone = shipping.snapshot().zones[-1]
+    return next(str(m.id) for m in zone.methods if m.name == name)
+
+
+def checkout_data(method: str = "Standard", **overrides) -> dict:
+    """The checkout form filled in with ADDRESS (changed by `overrides`) and the
+    shipping method called `method` in the address's zone."""
+    data = {**ADDRESS, **overrides}
+    if "shipping_method" not in overrides:
+        data["shipping_method"] = shipping_method_id(
+            method, data["country"], data.get("country_area", ""), data.get("postal_code", "")
+        )
+    return data
 
 
 def place_order(shopper: CartClient, **overrides):
     """Submit the checkout form; returns the response (a redirect to payment on success)."""
-    return shopper.form("/checkout", {**ADDRESS, **overrides}, follow=False)
+    return shopper.form("/checkout", checkout_data(**overrides), follow=False)
 
 
 def pay_demo(shopper: CartClient, pay_path: str, card: str = "4242 4242 4242 4242"):

@@ -8,7 +8,12 @@ from sqlalchemy import func, select, update
 
 from shop.extensions import db
 from shop.orders.models import Order
-from tests.integration.cart_helpers import ADDRESS, CartClient, place_order, variant_id
+from tests.integration.cart_helpers import (
+    CartClient,
+    checkout_data,
+    place_order,
+    variant_id,
+)
 
 
 def test_simultaneous_adds_to_one_cart_lose_no_unit(app, client, demo_store):
@@ -53,13 +58,14 @@ def test_simultaneous_checkout_submits_place_one_order(app, client, demo_store):
     tabs = 4
     start = threading.Barrier(tabs)
     locations: list[str] = []
+    details = checkout_data()
 
     def tab() -> None:
         browser = app.test_client()
         for name, value in cookies.items():
             browser.set_cookie(name, value)
         start.wait(timeout=10)
-        response = browser.post("/checkout", data={**ADDRESS, "csrf_token": shopper.token})
+        response = browser.post("/checkout", data={**details, "csrf_token": shopper.token})
         assert response.status_code == 302, response.get_data(as_text=True)[:300]
         locations.append(response.headers["Location"])
 

@@ -110,8 +110,15 @@ def test_a_phone_is_optional_checked_and_stored_in_e164(app, shopper):
     assert only_order().shipping_phone == "+13125550123"
 
 
-def test_staff_can_make_the_phone_required(app, shopper, monkeypatch):
-    monkeypatch.setitem(app.config, "CHECKOUT_PHONE_REQUIRED", True)
+def test_staff_can_make_the_phone_required(app, shopper):
+    from tests.integration.admin_helpers import StaffClient, make_staff
+
+    staff = StaffClient(app.test_client())
+    staff.login(make_staff("merchandiser").email)
+    page = staff.get("/admin/shipping").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    saved = staff.post("/admin/shipping/settings", data={"phone_required": "y", "version": version})
+    assert saved.status_code == 302
     refused = place_order(shopper)
     assert refused.status_code == 422
     assert "Enter a phone number for the courier." in refused.get_data(as_text=True)

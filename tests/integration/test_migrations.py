@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import JSON, column, inspect, select
 from sqlalchemy import table as sa_table
+from sqlalchemy import text as sa_text
 
 from content.models import Article
 from shop.cart.models import Cart
@@ -112,5 +113,35 @@ def test_cart_lines_go_down_to_rows_and_back_up_in_order(app, db_session, demo_s
     assert db.session.get(Cart, cart_id).lines == [
         {"variant_id": gel, "quantity": 2, "source_article_id": None},
         {"variant_id": serum, "quantity": 1, "source_article_id": guide},
+    ]
+    assert schema_drift() == []
+
+
+def test_a_store_taking_orders_keeps_its_fixed_shipping_as_a_zone(app, db_session, demo_store):
+    """Before zones, shipping was two flat rates to six countries; a store with orders
+    keeps exactly that after the migration (a new database gets no zone)."""
+    from tests.integration.cart_helpers import CartClient, place_order
+
+    shopper = CartClient(app.test_client())
+    shopper.add("FPS-30")
+    assert place_order(shopper).status_code == 302
+    db_session.remove()
+    downgrade(revision="5c2d8e41a7b3")
+    upgrade()
+    zones = db.session.execute(sa_text("SELECT id, name FROM shipping_zone")).all()
+    assert [name for _, name in zones] == ["Everywhere we ship"]
+    countries = db.session.scalars(
+        sa_text("SELECT country_code FROM shipping_zone_country ORDER BY country_code")
+    ).all()
+    assert countries == ["AU", "CA", "GB", "IE", "NZ", "US"]
+    methods = db.session.execute(
+        sa_text(
+            "SELECT name, rate_type, flat_price, free_with_promotion, min_days, max_days "
+            "FROM shipping_method ORDER BY position"
+        )
+    ).all()
+    assert [tuple(m) for m in methods] == [
+        ("Standard", "flat", 800, True, 3, 5),
+        ("Express", "flat", 2000, False, 1, 2),
     ]
     assert schema_drift() == []

@@ -14,7 +14,7 @@ from shop.catalog.models import Variant
 from shop.extensions import db
 from shop.unit_of_work import unit_of_work
 from tests.integration.admin_helpers import isolated_client
-from tests.integration.cart_helpers import ADDRESS, CartClient, variant_id
+from tests.integration.cart_helpers import CartClient, checkout_data, variant_id
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_marked_write_requests_take_the_write_lock_when_they_begin(
     assert shopper.add("CHG-100", 1)[0] == 200
     forms = {
         "/cart/add.js": {"json": {"id": variant_id("FPS-30"), "quantity": 1}},
-        "/checkout": {"data": {**ADDRESS, "csrf_token": shopper.token}},
+        "/checkout": {"data": {**checkout_data(), "csrf_token": shopper.token}},
         "/admin/login": {"data": {"email": "nobody@example.com", "password": "x" * 12}},
     }
     options = forms[path] if method == "POST" else {}

@@ -94,6 +94,19 @@ def test_checkout_creates_a_payment_intent_for_the_order_total(shopper, provider
     assert order.payment_client_secret in html
 
 
+def test_a_zone_priced_express_order_is_charged_exactly_its_total(shopper, provider):
+    shopper.add("FPS-30")  # $58.00: under the free-shipping threshold
+    canada = {"line1": "80 Wellington St", "city": "Ottawa", "postal_code": "K1A 0A9"}
+    response = place_order(shopper, method="Express", country="CA", country_area="ON", **canada)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    shopper.client.get(response.headers["Location"])
+    db.session.rollback()
+    order = db.session.scalars(select(Order).order_by(Order.id.desc())).first()
+    assert (order.shipping_method, order.shipping_total) == ("Express", 3500)
+    assert order.total == 5800 + 3500
+    assert provider.retrieve_payment(order.payment_id).amount == order.total
+
+
 def _token(shopper, order) -> str:
     from shop.orders.links import order_token
 

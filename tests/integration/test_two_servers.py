@@ -24,7 +24,7 @@ from shop.extensions import db
 from shop.orders.models import Order
 from shop.promotions.models import Promotion
 from tests.integration.admin_helpers import PASSWORD, make_staff, product_form
-from tests.integration.cart_helpers import ADDRESS
+from tests.integration.cart_helpers import checkout_data
 from tests.support.gunicorn import GunicornServer
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -86,7 +86,10 @@ def test_a_shopper_alternating_between_servers_stays_consistent(two_servers):
     assert shopper.get(f"{b}/cart.js", timeout=10).json()["total_price"] == 2 * 19900
 
     placed = shopper.post(
-        f"{b}/checkout", data={**ADDRESS, "csrf_token": token}, allow_redirects=False, timeout=10
+        f"{b}/checkout",
+        data={**checkout_data(), "csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
     )
     assert placed.status_code == 302
     pay_path = placed.headers["Location"]
@@ -117,6 +120,7 @@ def test_forty_shoppers_for_ten_units_across_both_servers(two_servers):
     gel_id = gel.id
     db.session.commit()
     barrier = threading.Barrier(40)
+    details = checkout_data()
 
     def shopper(index: int) -> int:
         home, other = two_servers[index % 2].url, two_servers[(index + 1) % 2].url
@@ -131,7 +135,7 @@ def test_forty_shoppers_for_ten_units_across_both_servers(two_servers):
         barrier.wait(timeout=60)
         return session.post(
             f"{home}/checkout",
-            data={**ADDRESS, "csrf_token": token},
+            data={**details, "csrf_token": token},
             allow_redirects=False,
             timeout=60,
         ).status_code

@@ -22,9 +22,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     "catalog": frozenset(),
     "promotions": frozenset({"catalog"}),
     "payments": frozenset(),
-    "cart": frozenset({"addresses", "catalog", "promotions"}),
+    "shipping": frozenset({"addresses"}),
+    "cart": frozenset({"addresses", "catalog", "promotions", "shipping"}),
     "orders": frozenset({"addresses", "cart", "catalog", "payments", "promotions"}),
-    "checkout": frozenset({"addresses", "cart", "catalog", "orders", "payments", "promotions"}),
+    "checkout": frozenset(
+        {"addresses", "cart", "catalog", "orders", "payments", "promotions", "shipping"}
+    ),
     "content": frozenset({"cart", "catalog", "orders", "payments", "promotions"}),
     "admin": frozenset(
         {
@@ -36,6 +39,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "orders",
             "payments",
             "promotions",
+            "shipping",
         }
     ),
 }

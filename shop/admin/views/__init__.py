@@ -14,6 +14,7 @@ from shop.admin.views import (  # noqa: F401  (each module registers its routes)
     orders,
     products,
     promotions,
+    shipping,
     staff,
 )
 from shop.admin.views.blueprint import bp
