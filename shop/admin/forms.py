@@ -68,6 +68,10 @@ CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{2,39}$"
 # --------------------------------------------------------------------- custom fields
 
 
+# Far above any price or threshold, and below what every database's integers hold.
+MAX_AMOUNT = 10**11
+
+
 class MoneyField(StringField):
     """An amount typed in major units ("19.99"), held as integer minor units.
 
@@ -88,6 +92,8 @@ class MoneyField(StringField):
             amount = parse_major_units(text, current_app.config["STORE_CURRENCY"])
         except ValueError:
             raise ValueError(f"Enter an amount such as 19.99 for {self.label.text}.") from None
+        if amount > MAX_AMOUNT:
+            raise ValueError(f"{self.label.text} is too large.")
         if self.minimum is not None and amount < self.minimum:
             if self.minimum == 0:
                 raise ValueError(f"{self.label.text} cannot be below zero.")

@@ -22,7 +22,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from shop.addresses.rules import address_countries, country_name
-from shop.admin.forms import MoneyField, MultiCheckboxField, SimulationFields, VersionField
+from shop.admin.forms import (
+    MAX_AMOUNT,
+    MoneyField,
+    MultiCheckboxField,
+    SimulationFields,
+    VersionField,
+)
 from shop.admin.shipping_service import MAX_BANDS, MAX_DAYS
 from shop.forms import ShopForm, WholeNumberField
 from shop.input_rules import is_ascii_digits
@@ -154,7 +160,7 @@ class MethodForm(ShopForm):
             )
         except ValueError:
             return None
-        return amount if amount >= 0 else None
+        return amount if 0 <= amount <= MAX_AMOUNT else None
 
     def _band_start_message(self) -> str:
         if self.rate_type.data == RateType.WEIGHT:

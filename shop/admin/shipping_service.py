@@ -27,6 +27,7 @@ from shop.cart.store import ShopperCart, ShopperCartLine
 from shop.extensions import db
 from shop.shipping import service as shipping
 from shop.shipping.models import (
+    SETTINGS_ID,
     SellingCountry,
     ShippingMethod,
     ShippingRateBand,
@@ -65,9 +66,9 @@ def selling_countries() -> tuple[str, ...]:
 
 def settings() -> ShippingSettings:
     """The settings row, made (unsaved until the unit commits) on first use."""
-    row = db.session.scalar(select(ShippingSettings).limit(1))
+    row = db.session.get(ShippingSettings, SETTINGS_ID)
     if row is None:
-        row = ShippingSettings(phone_required=False, version=1)
+        row = ShippingSettings(id=SETTINGS_ID, phone_required=False, version=1)
         db.session.add(row)
         db.session.flush()
     return row

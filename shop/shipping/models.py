@@ -140,8 +140,12 @@ class ShippingRateBand(db.Model):
     price: Mapped[int]
 
 
+# The one row of shipping settings (made by the migration, or on first use).
+SETTINGS_ID = 1
+
+
 class ShippingSettings(db.Model):
-    """The store's shipping settings: one row (made on first save)."""
+    """The store's shipping settings: one row, SETTINGS_ID."""
 
     __tablename__ = "shipping_settings"
 

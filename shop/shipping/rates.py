@@ -152,8 +152,12 @@ class ZoneTerms:
     def covers(self, destination: Destination) -> bool:
         if destination.country not in self.countries:
             return False
-        narrowed_to = {area for country, area in self.areas if country == destination.country}
-        if narrowed_to and destination.area not in narrowed_to:
+        # Codes compared case-blind: Mexico's "Ags." may be typed "AGS." before checkout
+        # normalises it.
+        narrowed_to = {
+            area.upper() for country, area in self.areas if country == destination.country
+        }
+        if narrowed_to and destination.area.upper() not in narrowed_to:
             return False
         return not self.postcodes or any(p.matches(destination.postcode) for p in self.postcodes)
 

@@ -19,6 +19,7 @@ from shop.addresses.rules import PostalAddress, country_name
 from shop.cache import ContentCache, caches
 from shop.extensions import db
 from shop.shipping.models import (
+    SETTINGS_ID,
     SellingCountry,
     ShippingMethod,
     ShippingRateBand,
@@ -152,7 +153,7 @@ def by_name(codes) -> tuple[str, ...]:
 
 def _read_snapshot() -> ShippingSnapshot:
     countries = by_name(db.session.scalars(select(SellingCountry.code)))
-    settings = db.session.scalar(select(ShippingSettings).limit(1))
+    settings = db.session.get(ShippingSettings, SETTINGS_ID)
     return ShippingSnapshot(
         countries=countries,
         zones=_readable_zones(load_zones()),

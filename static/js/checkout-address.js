@@ -48,8 +48,14 @@
     }
   }
 
+  // Each refresh takes a number; an answer that arrives after a newer request was
+  // sent is dropped, so a slow reply never puts back options already replaced.
+  let latestShipping = 0;
+  let latestCountry = 0;
+
   async function refreshShipping(before) {
     before = before || "";
+    const ticket = ++latestShipping;
     const fields = document.getElementById("address-fields");
     const options = document.getElementById("shipping-options");
     if (!fields || !options) return;
@@ -58,6 +64,7 @@
     const chosen = form.querySelector("input[name=shipping_method]:checked");
     if (chosen) query.set("shipping_method", chosen.value);
     const holder = await fetchHtml(choice.dataset.shippingOptionsUrl + "?" + query.toString());
+    if (ticket !== latestShipping) return;
     const freshOptions = holder && holder.querySelector("#shipping-options");
     const freshTotals = holder && holder.querySelector("#order-totals");
     if (!freshOptions) {
@@ -66,12 +73,22 @@
       return;
     }
     const focused = document.activeElement && document.activeElement.id;
+    const focusWasInside = options.contains(document.activeElement);
     options.replaceWith(freshOptions);
     const totals = document.getElementById("order-totals");
     if (totals && freshTotals) totals.replaceWith(freshTotals);
     hideShippingButton();
     if (focused && freshOptions.querySelector("#" + CSS.escape(focused))) {
       document.getElementById(focused).focus();
+    } else if (focusWasInside) {
+      // The method that had focus is not offered here: focus the one now chosen.
+      const checked = freshOptions.querySelector("input[name=shipping_method]:checked");
+      if (checked) {
+        checked.focus();
+      } else {
+        freshOptions.tabIndex = -1;
+        freshOptions.focus();
+      }
     }
     const problem = freshOptions.querySelector("#shipping-problem");
     const count = freshOptions.querySelectorAll("input[name=shipping_method]").length;
@@ -92,7 +109,9 @@
     if (!current) return;
     const query = new URLSearchParams(typedValues(current));
     query.set("country", country.value);
+    const ticket = ++latestCountry;
     const holder = await fetchHtml(choice.dataset.addressFieldsUrl + "?" + query.toString());
+    if (ticket !== latestCountry) return;
     const fresh = holder && holder.querySelector("#address-fields");
     if (!fresh) {
       if (update) update.hidden = false; // the no-script way still works

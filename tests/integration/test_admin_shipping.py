@@ -364,3 +364,70 @@ def test_nasty_values_in_every_shipping_form_never_cause_a_500(app, merchandiser
             response = merchandiser.post(path, dict.fromkeys(fields, value))
             assert response.status_code < 500, (path, value[:20], response.status_code)
     assert zone_named("Canada") is not None  # no nasty version matched: nothing deleted
+
+
+def test_a_method_with_many_bands_keeps_every_band_when_edited(merchandiser):
+    zone = zone_named("Canada")
+    bands = {}
+    for index in range(10):  # as many as a method may have
+        bands[f"bands-{index}-start"] = str(index * 500)
+        bands[f"bands-{index}-price"] = f"{10 + index}.00"
+    url = f"/admin/shipping/zones/{zone.id}/methods/new"
+    assert (
+        merchandiser.post(url, method_form(name="Bulky", rate_type="weight", **bands)).status_code
+        == 302
+    )
+    method = db.session.scalar(select(ShippingMethod).where(ShippingMethod.name == "Bulky"))
+    page = merchandiser.get(f"/admin/shipping/methods/{method.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'value="4500"' in html and 'value="19.00"' in html  # the tenth band is shown
+    form = dict(re.findall(r'name="(bands-\d+-(?:start|price))"[^>]*value="([^"]*)"', html))
+    saved = merchandiser.post(
+        f"/admin/shipping/methods/{method.id}",
+        method_form(
+            name="Bulky parcel",
+            rate_type="weight",
+            version=hidden_value(html, "version"),
+            **form,
+        ),
+    )
+    assert saved.status_code == 302
+    db.session.rollback()
+    method = db.session.get(ShippingMethod, method.id)
+    assert len(method.bands) == 10 and method.bands[-1].start == 4500
+
+
+def test_a_zone_narrowed_to_a_subdivision_with_a_mixed_case_code_is_quoted_as_placed(
+    app, merchandiser
+):
+    merchandiser.post("/admin/shipping/countries", {"country": "MX"})
+    created = merchandiser.post(
+        "/admin/shipping/zones/new",
+        zone_form(name="Aguascalientes", position="0", countries=["MX"], areas="ags."),
+    )
+    assert created.status_code == 302
+    zone = zone_named("Aguascalientes")
+    assert [a.area_code for a in zone.areas] == ["Ags."]
+    merchandiser.post(f"/admin/shipping/zones/{zone.id}/methods/new", method_form(name="Local"))
+    assert checkout_labels(app, country="MX", country_area="Ags.", postal_code="20000") == [
+        "Local, arrives in 4 to 7 business days: $14.00"
+    ]
+
+
+def test_a_bad_band_price_is_named_by_its_field_not_printed_as_data(merchandiser):
+    zone = zone_named("Canada")
+    response = merchandiser.post(
+        f"/admin/shipping/zones/{zone.id}/methods/new",
+        method_form(rate_type="weight", **{"bands-0-start": "0", "bands-0-price": "lots"}),
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter an amount such as 19.99 for Price." in html
+    assert "{&#39;price&#39;" not in html and "{'price'" not in html
+    too_much = merchandiser.post(
+        f"/admin/shipping/zones/{zone.id}/methods/new",
+        method_form(rate_type="subtotal", **{"bands-0-start": "9" * 30, "bands-0-price": "1.00"}),
+    )
+    assert too_much.status_code == 422
+    assert "Enter an amount such as 150.00." in too_much.get_data(as_text=True)

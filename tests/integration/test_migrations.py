@@ -117,7 +117,9 @@ def test_cart_lines_go_down_to_rows_and_back_up_in_order(app, db_session, demo_s
     assert schema_drift() == []
 
 
-def test_a_store_taking_orders_keeps_its_fixed_shipping_as_a_zone(app, db_session, demo_store):
+def test_a_store_taking_orders_keeps_its_fixed_shipping_as_a_zone(
+    app, db_session, demo_store, monkeypatch
+):
     """Before zones, shipping was two flat rates to six countries; a store with orders
     keeps exactly that after the migration (a new database gets no zone)."""
     from tests.integration.cart_helpers import CartClient, place_order
@@ -127,7 +129,10 @@ def test_a_store_taking_orders_keeps_its_fixed_shipping_as_a_zone(app, db_sessio
     assert place_order(shopper).status_code == 302
     db_session.remove()
     downgrade(revision="5c2d8e41a7b3")
+    monkeypatch.setenv("CHECKOUT_PHONE_REQUIRED", "1")  # how a phone was required before
     upgrade()
+    phone = db.session.execute(sa_text("SELECT id, phone_required FROM shipping_settings")).all()
+    assert [tuple(row) for row in phone] == [(1, True)]
     zones = db.session.execute(sa_text("SELECT id, name FROM shipping_zone")).all()
     assert [name for _, name in zones] == ["Everywhere we ship"]
     countries = db.session.scalars(

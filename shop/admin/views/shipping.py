@@ -18,6 +18,7 @@ from shop.admin.shipping_forms import (
     ShippingTestForm,
     ZoneForm,
 )
+from shop.admin.shipping_service import MAX_BANDS
 from shop.admin.views.blueprint import apply_errors, bp, saved_values
 from shop.money import to_decimal
 from shop.shipping.models import ShippingMethod, ShippingZone
@@ -230,6 +231,9 @@ def _band_rows(form: MethodForm, method: ShippingMethod | None) -> None:
     """Fill the band rows from the saved method on first show (blank rows after)."""
     if method is None or form.is_submitted():
         return
+    # Rows for every saved band and one blank one, as far as the form allows.
+    while len(form.bands) < min(MAX_BANDS, max(BAND_ROWS, len(method.bands) + 1)):
+        form.bands.append_entry()
     for row, band in zip(form.bands, method.bands, strict=False):
         row.start.data = (
             str(band.start)
@@ -237,8 +241,6 @@ def _band_rows(form: MethodForm, method: ShippingMethod | None) -> None:
             else str(to_decimal(band.start, current_app.config["STORE_CURRENCY"]))
         )
         row.price.data = band.price
-    while len(form.bands) < max(BAND_ROWS, len(method.bands) + 1):
-        form.bands.append_entry()
 
 
 def _method_page(form, zone, method, stale=None):

@@ -1,6 +1,8 @@
 """shipping zones and methods staff manage
 
-Shipping was two flat rates fixed in code, to six countries fixed in code. A store
+Shipping was two flat rates fixed in code, to six countries fixed in code, and the
+phone number was made required by the CHECKOUT_PHONE_REQUIRED variable: that setting
+becomes the settings row, as the environment has it at upgrade. A store
 already taking orders keeps exactly that: the six countries become the countries it
 sells to, in one zone with the two methods at their old prices. A new database gets no
 zone (the demo seed, or staff, make them). Carts gain the country a shopper asked them
@@ -11,6 +13,8 @@ Revises: 5c2d8e41a7b3
 Create Date: 2026-12-04 19:00:23.325586
 
 """
+import os
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -100,6 +104,10 @@ def upgrade():
         batch_op.add_column(sa.Column('shipping_country', sa.String(length=2), nullable=True))
 
     # ### end Alembic commands ###
+    op.get_bind().execute(
+        sa.text("INSERT INTO shipping_settings (id, phone_required, version) VALUES (1, :phone, 1)"),
+        {"phone": os.environ.get("CHECKOUT_PHONE_REQUIRED", "") == "1"},
+    )
     _carry_over_fixed_shipping()
 
 
